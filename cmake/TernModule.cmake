@@ -1,0 +1,30 @@
+# tern_module(NAME DEPS dep...): one static library per lib/ folder, linking only the
+# neighbours DESIGN.md allows, so a leaked dependency is a link error. Sources are
+# globbed so adding a file needs no edit here.
+function(tern_module name)
+  cmake_parse_arguments(M "" "" "DEPS;PRIVATE_DEPS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  if(srcs)
+    add_library(tern_${name} STATIC ${srcs})
+    target_include_directories(tern_${name} PUBLIC ${PROJECT_SOURCE_DIR}/lib)
+    target_link_libraries(tern_${name} PUBLIC ${M_DEPS} PRIVATE ${M_PRIVATE_DEPS})
+  else()
+    add_library(tern_${name} INTERFACE)
+    target_include_directories(tern_${name} INTERFACE ${PROJECT_SOURCE_DIR}/lib)
+    target_link_libraries(tern_${name} INTERFACE ${M_DEPS} ${M_PRIVATE_DEPS})
+  endif()
+  add_library(tern::${name} ALIAS tern_${name})
+endfunction()
+
+# tern_unit_test(MODULE): tests/unit/<module>/*.cpp become one Catch2 executable.
+function(tern_unit_test module)
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  if(NOT srcs)
+    return()
+  endif()
+  add_executable(test_${module} ${srcs})
+  target_link_libraries(test_${module} PRIVATE tern_catch_main tern::${module} ${ARGN})
+  target_compile_definitions(test_${module} PRIVATE TERN_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data")
+  add_test(NAME unit.${module} COMMAND test_${module})
+  set_tests_properties(unit.${module} PROPERTIES LABELS unit TIMEOUT 300)
+endfunction()
