@@ -1,0 +1,105 @@
+// MessageCache: the fast path of DESIGN.md. Holds complete responses in encoded wire form
+// (without OPT), keyed by (lower-cased qname, qtype, qclass, DO, CD), together with the offsets
+// of their TTL fields and absolute wall-clock expiry. A hit is a copy into the caller's buffer
+// plus patches (ID, the client's question bytes, flags, TTLs as remaining time): no heap
+// allocation, no re-encoding, no logging. Misses, inserts and eviction may allocate.
+//
+// Callers: server/ (lookup on every query; insert when a resolution completes), resolver/
+// (insert). Time comes in through util::Clock (wall seconds for lifetimes), so tests drive it.
+//
+// Invariants: bytes_used() never exceeds Options::max_bytes after any call returns; a stored
+// entry is never served past expiry + max_stale; a stale answer carries TTL 30 (RFC 8767 §4).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "dns/message.hpp"
+#include "util/clock.hpp"
+
+namespace tern::cache {
+
+struct CacheOptions {
+  size_t max_bytes = 64u << 20;        // cache.max-size: every byte held is accounted
+  uint32_t min_ttl = 0;                // cache.min-ttl
+  uint32_t max_ttl = 86400;            // cache.max-ttl
+  uint32_t max_negative_ttl = 3600;    // cache.max-negative-ttl (RFC 2308 §5)
+  uint32_t servfail_ttl = 5;           // RFC 9520 §3.2: cache failures briefly (1..5 minutes max)
+  bool serve_stale = true;             // cache.serve-stale.enabled (RFC 8767)
+  uint32_t max_stale = 86400;          // cache.serve-stale.max-stale
+  bool prefetch = true;                // cache.prefetch
+};
+
+// Key flags: the request bits that change what a correct answer is.
+enum KeyFlags : uint8_t { kKeyDO = 1, kKeyCD = 2 };
+
+// What identifies a cached answer. qname_lower is the lower-cased uncompressed wire qname.
+struct CacheKey {
+  std::span<const uint8_t> qname_lower;
+  uint16_t qtype = 0;
+  uint16_t qclass = 1;
+  uint8_t flags = 0;  // KeyFlags
+};
+
+// What the server patches into a hit. question_wire: the client's question exactly as it
+// arrived (qname in the client's case, qtype, qclass), so 0x20-style case is echoed.
+struct ReplyPatch {
+  uint16_t id = 0;
+  bool rd = false;
+  bool cd = false;
+  std::span<const uint8_t> question_wire;
+};
+
+enum class HitKind : uint8_t {
+  Fresh,     // within TTL
+  Prefetch,  // within TTL but in its last 10%: the caller should start one background refresh
+  Stale,     // expired, within max-stale: only when the caller allowed stale (RFC 8767)
+};
+
+enum class StalePolicy : uint8_t { FreshOnly, AllowStale };
+
+struct Hit {
+  size_t size = 0;  // bytes written to out (a complete message without OPT; arcount excludes OPT)
+  HitKind kind = HitKind::Fresh;
+};
+
+class MessageCache {
+ public:
+  MessageCache(const CacheOptions& opts, const util::Clock& clock);
+  ~MessageCache();
+  MessageCache(const MessageCache&) = delete;
+  MessageCache& operator=(const MessageCache&) = delete;
+
+  // Stores a complete response for the question (already scrubbed and matched to it).
+  // Works out the lifetime itself: positive answers the minimum TTL of answer+authority
+  // clamped to [min_ttl, max_ttl]; NXDOMAIN/NODATA min(SOA TTL, SOA MINIMUM) (RFC 2308 §5)
+  // clamped by max_negative_ttl; SERVFAIL servfail_ttl; TTL 0 not cached. Other rcodes
+  // (REFUSED, FORMERR...) are not cached. Replaces an existing entry for the key.
+  void insert(const CacheKey& key, const dns::Message& response);
+
+  // Writes a reply into out when the key is cached and usable; nullopt otherwise (or when out
+  // cannot hold it). Never allocates. TTLs in the reply are the remaining lifetime (30 for
+  // stale). A Prefetch kind is reported at most once per entry lifetime.
+  std::optional<Hit> lookup(const CacheKey& key, const ReplyPatch& patch, StalePolicy stale,
+                            std::span<uint8_t> out);
+
+  // ternctl flush: one name (all types), or that name and everything below it.
+  enum class FlushScope : uint8_t { Name, Subtree };
+  size_t flush(const dns::Name& name, FlushScope scope);
+  void clear();
+
+  size_t bytes_used() const;
+  size_t entries() const;
+  struct Stats {
+    uint64_t hits = 0, misses = 0, stale_hits = 0, inserts = 0, evictions = 0, prefetches = 0;
+  };
+  const Stats& stats() const;
+  void set_options(const CacheOptions& opts);  // reload: shrinking max_bytes evicts at once
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+}  // namespace tern::cache
