@@ -60,6 +60,13 @@ TEST_CASE("a bare address takes the default port only where one is offered", "[n
   CHECK(parse_endpoint("127.0.0.1").error().code == Errc::PortMissing);
   CHECK(parse_endpoint("[::1]").error().code == Errc::PortMissing);
   CHECK(parse_endpoint("::1").error().code == Errc::Ipv6NeedsBrackets);
+  CHECK(parse_endpoint("fd00::53", 53)->to_string() == "[fd00::53]:53");
+  CHECK(parse_endpoint("2001:db8::1", 53)->to_string() == "[2001:db8::1]:53");
+  CHECK(parse_endpoint("2001:db8::1:ab", 53)->to_string() == "[2001:db8::1:ab]:53");
+  // Ambiguous: is it ::1 port 53, or the address ::1:53? Brackets decide.
+  CHECK(parse_endpoint("::1:53", 53).error().code == Errc::Ipv6NeedsBrackets);
+  CHECK(parse_endpoint("2001:db8::1:0", 53).error().code == Errc::Ipv6NeedsBrackets);
+  CHECK(parse_endpoint("[::1:53]", 53)->to_string() == "[::1:53]:53");
 }
 
 TEST_CASE("malformed endpoints are refused with a named error", "[net][endpoint]") {
