@@ -2,7 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -69,7 +71,16 @@ class Loader {
     for (ConfigError& e : validate(cfg_, where_)) {
       if (!related_to_failed(e.key)) push(std::move(e));
     }
-    if (!errors_.empty()) return util::unexpected(std::move(errors_));
+    if (!errors_.empty()) {
+      // Report in file order, as an editor walks the file; errors with no place go last.
+      std::stable_sort(errors_.begin(), errors_.end(), [](const ConfigError& a, const ConfigError& b) {
+        const auto rank = [](const ConfigError& e) {
+          return std::pair{e.line == 0 ? INT_MAX : e.line, e.column};
+        };
+        return rank(a) < rank(b);
+      });
+      return util::unexpected(std::move(errors_));
+    }
     return std::move(cfg_);
   }
 
