@@ -467,11 +467,17 @@ void MessageCache::set_options(const CacheOptions& opts) {
   Impl& m = *impl_;
   m.opts = opts;
   m.hand = nullptr;
-  m.evict_to(opts.max_bytes);
-  // The slot array may be oversized for what is left; shrink it if that is what breaks the
-  // bound (growth never happens here, so this cannot fail).
-  if (m.bytes_used() > opts.max_bytes && !m.slots.empty()) m.rehash(Impl::slots_needed(m.count));
-  m.evict_to(opts.max_bytes);
+  // Size the slot array for what will remain, not for what was: evict until the entries
+  // plus a right-sized table fit, then shrink the table to that size.
+  int64_t now = m.clock.wall_seconds();
+  while (m.head &&
+         m.entry_bytes + Impl::table_bytes_for(Impl::slots_needed(m.count)) > opts.max_bytes) {
+    m.erase_at(m.slot_of(m.pick_victim(now)));
+    ++m.stats.evictions;
+  }
+  if (!m.slots.empty() && Impl::slots_needed(m.count) < m.slots.size())
+    m.rehash(Impl::slots_needed(m.count));
+  m.evict_to(opts.max_bytes);  // releases an empty table that alone breaks the bound
 }
 
 }  // namespace tern::cache
