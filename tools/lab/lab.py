@@ -977,11 +977,11 @@ class Unbound(Daemon):
     u = Unbound(dir, addr="127.53.255.1", port=53, root_hints=lab.root_hints)      # recursive
     u = Unbound(dir, addr=..., forward=["127.53.255.9@53"])                        # forwarder
     u.start(); u.wait_answering(); ...; u.control("stats_noreset"); u.stop()
-    extra: more `server:` lines, e.g. ["msg-cache-size: 64m"]."""
+    extra: more `server:` lines, e.g. ["msg-cache-size: 64m"]. discard_timeout_ms: see below."""
 
     def __init__(self, dir: str | os.PathLike, addr: str, port: int = 53, root_hints: Path | None = None,
                  forward: list | None = None, extra: Iterable[str] = (), cpu: int | None = None,
-                 name: str = "unbound"):
+                 name: str = "unbound", discard_timeout_ms: int | None = 0):
         self.dir = Path(dir).resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.addr, self.port = addr, port
@@ -995,6 +995,12 @@ class Unbound(Daemon):
                  # Unbound serves test. as a built-in empty local zone (RFC 6761); the lab
                  # delegates it for real.
                  '  local-zone: "test." nodefault']
+        if discard_timeout_ms is not None:
+            # Debian's 1.17.1 has the backported discard-timeout (default 1900 ms): a reply whose
+            # resolution took longer (e.g. the lab's dead server costs ~2 s) is silently dropped,
+            # expecting the stub to retry. Tests want every query answered once: 0 disables it.
+            # None keeps Unbound's default (benchmarks).
+            lines.append(f"  discard-timeout: {discard_timeout_ms}")
         if root_hints:
             lines.append(f'  root-hints: "{Path(root_hints).resolve()}"')
         lines += [f"  {x}" for x in extra]
