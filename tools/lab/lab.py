@@ -678,16 +678,28 @@ class Lab:
         return f"{self.net}.255.{n}"
 
     # generation
+    @staticmethod
+    def _write(path: Path, text: str) -> None:
+        """Writes text unless the file already holds exactly that (a re-`up` rewrites nothing;
+        creating and truncating 1000 files is slow on a busy disk)."""
+        try:
+            if path.read_text() == text:
+                return
+        except OSError:
+            pass
+        path.write_text(text)
+
     def generate(self) -> None:
         topo = self.topo = Topology(self.net)
         for sub in ("zones", "conf", "log", "run"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         zdir = self.dir / "zones"
+        served = {origin for s in topo.servers.values() for origin in s.zones}
         for origin in topo.zones:
-            if any(origin in s.zones for s in topo.servers.values()):
-                (zdir / self._zonefile_name(origin)).write_text(topo.zonefile(origin))
+            if origin in served:
+                self._write(zdir / self._zonefile_name(origin), topo.zonefile(origin))
         for s in topo.servers.values():
-            self._conf(s.name).write_text(self._nsd_conf(s))
+            self._write(self._conf(s.name), self._nsd_conf(s))
         hints = ["; root hints for the tern lab on " + self.net]
         for h, addr in topo.root_ns.items():
             hints += [f".\t3600000\tIN\tNS\t{fqdn(h)}", f"{fqdn(h)}\t3600000\tIN\tA\t{addr}"]
@@ -766,10 +778,13 @@ remote-control:
         if busy:
             raise LabError(f"something already listens on {self.net}.*: {busy}")
         self.generate()
-        for s in self.topo.servers.values():
-            r = subprocess.run(["nsd-checkconf", str(self._conf(s.name))], capture_output=True, text=True, timeout=30)
-            if r.returncode != 0:
-                raise LabError(f"nsd-checkconf failed for {s.name}: {r.stdout}{r.stderr}")
+        checks = {s.name: subprocess.Popen(["nsd-checkconf", str(self._conf(s.name))], stdout=subprocess.PIPE,
+                                           stderr=subprocess.STDOUT, text=True)
+                  for s in self.topo.servers.values()}
+        for name, c in checks.items():
+            out, _ = c.communicate(timeout=30)
+            if c.returncode != 0:
+                raise LabError(f"nsd-checkconf failed for {name}: {out}")
         procs = {}
         try:
             for s in self.topo.servers.values():
