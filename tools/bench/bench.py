@@ -23,7 +23,9 @@ What it does, in one run:
      not depend on how busy the shared machine is), raw qps, average latency and its stddev,
      upstream queries per client query (counted on the lab servers with nsd-control stats, or on
      the forward target's unbound-control stats with --forward), and the ratios to the first
-     contender (Unbound). With --rounds N > 1 the median over the rounds is reported.
+     contender (Unbound). With --rounds N > 1 the rounds alternate the order of the contenders
+     (AB, BA, ...) and the median over the rounds is reported. --max-qps offers both the same fixed
+     load (per CPU-second figures depend on load, since a busier event loop batches more).
 
 Everything it starts is stopped by PID at the end, also on Ctrl-C or SIGTERM. Every wait is bounded.
 """
@@ -92,7 +94,7 @@ def parse_dnsperf(text: str) -> dict:
 
 def run_dnsperf(addr: str, qfile: Path, *, cpu: int | None, duration: float | None = None,
                 maxruns: int | None = None, outstanding: int = 100, clients: int = 8,
-                timeout: float = 5.0) -> dict:
+                timeout: float = 5.0, max_qps: int | None = None) -> dict:
     """Runs dnsperf (pinned to cpu) against addr:53 and returns parse_dnsperf() of its output."""
     cmd = (["taskset", "-c", str(cpu)] if cpu is not None else []) + [
         "dnsperf", "-s", addr, "-p", "53", "-d", str(qfile), "-c", str(clients), "-T", "1",
@@ -101,6 +103,8 @@ def run_dnsperf(addr: str, qfile: Path, *, cpu: int | None, duration: float | No
         cmd += ["-l", str(duration)]
     if maxruns is not None:
         cmd += ["-n", str(maxruns)]
+    if max_qps:
+        cmd += ["-Q", str(max_qps)]
     bound = (duration or 0) + timeout + (WARMUP_TIMEOUT_S if duration is None else 30)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=bound)
     if r.returncode != 0:
@@ -224,7 +228,7 @@ class Bench:
         cpu0 = c.daemon.cpu_seconds()
         perf = run_dnsperf(c.addr, qfile, cpu=a.dnsperf_cpu, duration=a.duration,
                            maxruns=1 if a.mode == "cold" else None, outstanding=a.outstanding,
-                           clients=a.clients)
+                           clients=a.clients, max_qps=a.max_qps)
         cpu1 = c.daemon.cpu_seconds()
         up1 = self.upstream_count()
         cpu = cpu1 - cpu0
@@ -240,7 +244,8 @@ class Bench:
 
     def run(self) -> None:
         for rnd in range(self.args.rounds):
-            for c in self.contenders:
+            # Alternate the order (AB, BA, ...) so drift in machine load does not favour one side.
+            for c in (self.contenders if rnd % 2 == 0 else list(reversed(self.contenders))):
                 if c.skipped:
                     continue
                 if not c.daemon.running():
@@ -334,6 +339,9 @@ def main(argv: list | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--clients", type=int, default=8, help="dnsperf -c (default 8)")
     ap.add_argument("--outstanding", type=int, default=100, help="dnsperf -q (default 100)")
+    ap.add_argument("--max-qps", type=int,
+                    help="dnsperf -Q: offer the same fixed load to every resolver (per CPU-second figures "
+                         "depend on load: a busier loop batches more); default: as fast as dnsperf can")
     ap.add_argument("--resolver-cpu", type=int, default=1, help="CPU for the resolvers (default 1)")
     ap.add_argument("--dnsperf-cpu", type=int, default=0, help="CPU for dnsperf (default 0)")
     ap.add_argument("--json", help="also write the summary (all rounds) to this file")
