@@ -218,14 +218,15 @@ def main() -> int:
                 r = subprocess.run(cli + ["down", "--dir", d2, "--net", NET2], capture_output=True,
                                    text=True, timeout=60)
             expect(r.returncode == 0, r.stdout + r.stderr)
-            expect(not listening_sockets(NET2), str(listening_sockets(NET2)))
+            expect(not listening_sockets(NET2, Lab(d2, NET2).addresses()), "still listening")
 
         pids = lab.pids()
 
         @check("down stops every server by PID and leaves nothing listening on the lab network")
         def _():
             lab.down()
-            expect(not listening_sockets(NET), str(listening_sockets(NET)))
+            left = listening_sockets(NET, lab.addresses())
+            expect(not left, str(left))
             alive = [p for p in pids.values() if pid_alive(p)]
             expect(not alive, f"still alive: {alive}")
             expect(not lab.pids(), f"pid files left: {lab.pids()}")

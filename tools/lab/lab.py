@@ -21,6 +21,18 @@ Used three ways:
     the helpers below (dig, DigResult, check_expectation, Unbound, Daemon, wait_until) for
     integration tests and tools/bench.
 
+lab.json (written by `up`; tests read it):
+    servers[]   name, addr, port, role (root|tld|leaf|misbehaving|bench), behaviour, hosts (NS names
+                that point at it), zones
+    dead[]      addresses listed as NS where nothing listens
+    names[]     one expectation each: id, what, qname, qtype, rcode, and optionally
+                answer [[owner, type, rdata]...] (compared as a set), answer_ttl (max TTL),
+                negative_soa {owner, ttl} (the SOA in the authority section and its TTL),
+                min_answer_bytes, needs_tcp, and `unbound` {field: value, why} where Unbound 1.17
+                knowingly differs from the correct answer (check_expectation() compares a reply)
+    bench       the generated zones, the cache-hit query file and the cold-cache wildcard zone
+    resolver_addrs  NET.255.x addresses the lab never uses, for resolvers under test
+
 Only the Python standard library is used; the DNS work is done by nsd, unbound and dig.
 """
 from __future__ import annotations
@@ -159,14 +171,19 @@ def _reap(pid: int) -> None:
         pass
 
 
-def listening_sockets(prefix: str) -> list[str]:
-    """Local UDP/TCP listening sockets whose address starts with prefix + '.' (via `ss`)."""
+def listening_sockets(prefix: str, addrs: Iterable[str] | None = None) -> list[str]:
+    """Local UDP/TCP listening sockets on an address starting with prefix + '.' (via `ss`),
+    restricted to the addresses in addrs if given. Entries look like "udp 127.53.0.1:53"."""
     out = subprocess.run(["ss", "-Hlntu"], capture_output=True, text=True, timeout=10).stdout
+    wanted = set(addrs) if addrs is not None else None
     found = []
     for line in out.splitlines():
         cols = line.split()
-        if len(cols) >= 5 and cols[4].startswith(prefix + "."):
-            found.append(f"{cols[0]} {cols[4]}")
+        if len(cols) < 5 or not cols[4].startswith(prefix + "."):
+            continue
+        if wanted is not None and cols[4].rsplit(":", 1)[0] not in wanted:
+            continue
+        found.append(f"{cols[0]} {cols[4]}")
     return found
 
 
@@ -774,10 +791,10 @@ remote-control:
         """Generates and starts the lab; returns the start-up time in seconds. Raises LabError."""
         t0 = time.monotonic()
         self.down(quiet=True)
-        busy = listening_sockets(self.net)
-        if busy:
-            raise LabError(f"something already listens on {self.net}.*: {busy}")
         self.generate()
+        busy = listening_sockets(self.net, self.addresses())
+        if busy:
+            raise LabError(f"something already listens on this lab's addresses: {busy}")
         checks = {s.name: subprocess.Popen(["nsd-checkconf", str(self._conf(s.name))], stdout=subprocess.PIPE,
                                            stderr=subprocess.STDOUT, text=True)
                   for s in self.topo.servers.values()}
@@ -876,13 +893,19 @@ remote-control:
             raise LabError("; ".join(errors))
         if not quiet:
             left = []
+            addrs = self.addresses()
             for _ in range(50):   # bounded: sockets close with their process, give it 1 s
-                left = [x for x in listening_sockets(self.net) if not x.split()[-1].startswith(f"{self.net}.255.")]
+                left = listening_sockets(self.net, addrs)
                 if not left:
                     break
                 time.sleep(0.02)
             if left:
-                raise LabError(f"still listening on {self.net}.* after down: {left}")
+                raise LabError(f"still listening on the lab's addresses after down: {left}")
+
+    def addresses(self) -> set:
+        """Every address the lab uses: its servers and the dead server (nothing must listen there)."""
+        topo = self.topo or Topology(self.net)
+        return {s.addr for s in topo.servers.values()} | {d["addr"] for d in topo.dead}
 
     def load_info(self) -> dict:
         """Reads DIR/lab.json (for a lab started by another process)."""
@@ -1087,7 +1110,7 @@ def main(argv: list | None = None) -> int:
             print(f"resolvers under test may use {lab.net}.255.1 .. {lab.net}.255.254")
         elif args.command == "down":
             lab.down()
-            print(f"lab down: nothing listens on {lab.net}.*")
+            print(f"lab down: nothing listens on the lab's {len(lab.addresses())} addresses in {lab.net}.*")
         else:
             if not lab.json_path.exists():
                 print(f"no lab in {lab.dir}")
