@@ -323,7 +323,8 @@ class Bench:
 
 
 def main(argv: list | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="tools/bench/bench", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="tools/bench/bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", choices=("cache-hit", "cold"), default="cache-hit")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds per measurement (default 10)")
     ap.add_argument("--rounds", type=int, default=1, help="interleaved rounds; medians are reported")
