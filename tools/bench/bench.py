@@ -49,7 +49,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tools" / "lab"))
-from lab import Daemon, Lab, LabError, Unbound, dig  # noqa: E402
+from lab import Daemon, Lab, LabError, Unbound, dig, ternd_config  # noqa: E402
 
 TERND_READY_TIMEOUT_S = 3.0      # the issue: skip ternd if it does not answer within 3 s
 UNBOUND_READY_TIMEOUT_S = 10.0
@@ -165,15 +165,8 @@ class Bench:
         d = self.work / "ternd"
         d.mkdir(exist_ok=True)
         conf = d / "ternd.yaml"
-        lines = ["server:", f'  listen: ["{c.addr}:53"]', "  access-control: [{allow: 127.0.0.0/8}]",
-                 "resolver:"]
-        if forward:
-            ups = ", ".join(f'"{u.replace("@", ":")}"' for u in forward)
-            lines += ["  mode: forward", f'  forward: [{{zone: ".", upstreams: [{ups}]}}]']
-        else:
-            lines += ["  mode: recursive", f'  root-hints: "{self.lab.root_hints}"']
-        lines += ["logging:", "  level: warn"]
-        conf.write_text("\n".join(lines) + "\n")
+        ups = [u.replace("@", ":") for u in forward] if forward else None
+        conf.write_text(ternd_config(f"{c.addr}:53", root_hints=self.lab.root_hints, forward=ups))
         argv = [str(binary)] + self.args.ternd_args.format(config=conf).split()
         c.daemon = Daemon(argv, log=d / "ternd.log", cpu=self.args.resolver_cpu, name="ternd")
         c.daemon.start()
