@@ -153,6 +153,20 @@ def main() -> int:
                 problems = check_expectation(exp, res)
                 expect(not problems and "aa" in res.flags, f"{exp['id']}: {problems}\n{res.raw}")
 
+        @check("check_expectation reports a wrong rcode, a wrong answer and a wrong negative TTL")
+        def _():
+            names = {e["id"]: e for e in lab.info["names"]}
+            leaf = server(lab, "leaf-a")["addr"]
+            glue = dig(leaf, "www.glue.com", "A", recurse=False)
+            expect(not check_expectation(names["in-bailiwick-glue"], glue), "the right answer was rejected")
+            expect(check_expectation(names["nxdomain"], glue), "a positive answer passed as NXDOMAIN")
+            other = dig(leaf, "short.glue.com", "A", recurse=False)
+            expect(check_expectation(names["in-bailiwick-glue"], other), "a wrong A record passed")
+            nx = dig(leaf, "nx.negmin.test", "A", recurse=False)
+            expect(not check_expectation(names["nxdomain-soa-ttl-wins"], nx), nx.raw)
+            wrong_ttl = dict(names["nxdomain-soa-ttl-wins"], negative_soa=dict(owner="negmin.test.", ttl=600))
+            expect(check_expectation(wrong_ttl, nx), "a negative TTL of 120 passed as 600")
+
         ub = Unbound(work / "unbound", lab.resolver_addr(1), 53, root_hints=lab.root_hints)
         ub.start()
         ub.wait_answering()

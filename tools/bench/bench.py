@@ -147,9 +147,16 @@ class Bench:
                                extra=self._unbound_extra())
             c.daemon.start()
             c.daemon.wait_answering(timeout=UNBOUND_READY_TIMEOUT_S)
+            self._check_pinned(c)
             self.contenders.append(c)
         if not self.args.compare_unbound_twice:
             self.contenders.append(self._start_ternd(forward))
+
+    def _check_pinned(self, c: Contender) -> None:
+        cpus = c.daemon.cpus_allowed()
+        if cpus != str(self.args.resolver_cpu):
+            raise LabError(f"{c.name} (pid {c.daemon.pid}) runs on CPUs {cpus}, not {self.args.resolver_cpu}")
+        log(f"{c.name}: pid {c.daemon.pid} on {c.addr}:53, pinned to CPU {cpus}")
 
     def _unbound_extra(self) -> list:
         # Same cache budget for every Unbound so the cold run does not measure eviction differences.
@@ -174,6 +181,7 @@ class Bench:
             # Any DNS reply counts as "answering"; this one needs a resolution through the lab.
             c.daemon.wait_answering(c.addr, 53, timeout=TERND_READY_TIMEOUT_S,
                                     probe=("z0000.bench.test", "SOA", "IN"))
+            self._check_pinned(c)
         except LabError as e:
             c.daemon.stop()
             c.skipped = f"ternd ({' '.join(argv)}) did not answer on {c.addr}:53 within " \

@@ -5,21 +5,24 @@ Every "server" is one NSD process bound to its own address NET.X.Y port 53 (NET 
 default, so several labs can run at once on 127.54, 127.55, ...). `up` generates the zones and
 configs under DIR, starts every server in parallel, waits (bounded) until each answers the SOA of
 its first zone, and writes DIR/root.hints and DIR/lab.json. `down` stops the servers by PID and
-checks that nothing is left listening on NET.*. `status` says which servers answer.
+checks that nothing is left listening on the lab's addresses. `status` says which servers answer.
 
 Address plan (NET = 127.53):
     NET.0.x   root servers (a.root-servers.net, b.root-servers.net)
     NET.1.x   TLD servers: com, net, org, test, two each, glue in the root
     NET.2.x   leaf servers for the feature zones (glue, CNAME chain, DNAME, wildcard, ...)
-    NET.3.x   misbehaving: .1 dead (nothing listens), .2 lame, .3 answers REFUSED
+    NET.3.x   misbehaving: .1 dead (nothing listens), .2 lame (refers back to the same zone),
+              .3 answers REFUSED, .4 lame (refers upward)
     NET.4.x   benchmark servers holding the generated zNNNN.bench.test zones
     NET.255.x free for the resolvers under test (Unbound, ternd); never used by the lab
 
 Used three ways:
     tools/lab/lab up|down|status [--dir DIR] [--net 127.53]
     from lab import Lab; lab = Lab(dir, "127.54"); lab.up(); ...; lab.down()
-    the helpers below (dig, DigResult, check_expectation, Unbound, Daemon, wait_until) for
-    integration tests and tools/bench.
+    the helpers re-exported here for integration tests and tools/bench: dig, DigResult,
+    check_expectation (dnsutil.py); Unbound, Daemon, wait_until, stop_pid, ternd_config (procs.py)
+
+Files: topology.py (servers, zones, expectations: pure data), dnsutil.py, procs.py, lab.py (this).
 
 lab.json (written by `up`; tests read it):
     servers[]   name, addr, port, role (root|tld|leaf|misbehaving|bench), behaviour, hosts (NS names

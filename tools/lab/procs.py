@@ -159,6 +159,17 @@ class Daemon:
                                + self.log_tail())
             time.sleep(POLL_INTERVAL_S)
 
+    def cpus_allowed(self) -> str:
+        """The CPU list the process may run on (Cpus_allowed_list from /proc/PID/status)."""
+        try:
+            with open(f"/proc/{self.pid}/status") as f:
+                for line in f:
+                    if line.startswith("Cpus_allowed_list:"):
+                        return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return "?"
+
     def cpu_seconds(self) -> float:
         return proc_cpu_seconds(self.pid)
 
