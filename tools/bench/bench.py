@@ -282,6 +282,8 @@ class Bench:
             ratio["per_cpu_second_by_round"] = [
                 b2["per_cpu_second"] / b1["per_cpu_second"]
                 for b1, b2 in zip(measured[0].runs, measured[1].runs) if b1["per_cpu_second"]]
+            byr = ratio["per_cpu_second_by_round"]
+            ratio["per_cpu_second_median_of_rounds"] = statistics.median(byr) if byr else None
             out["ratio"] = dict(of=f"{measured[1].name}/{measured[0].name}", **ratio)
         return out
 
@@ -303,8 +305,9 @@ class Bench:
         if "ratio" in s:
             r = s["ratio"]
             byr = ", ".join(f"{x:.3f}" for x in r["per_cpu_second_by_round"])
-            print(f"ratio {r['of']}: per CPU-second {r['per_cpu_second']:.3f} (rounds: {byr}), "
-                  f"qps {r['qps']:.3f}, avg latency {r['latency_avg']:.3f}")
+            print(f"ratio {r['of']}: per CPU-second {r['per_cpu_second']:.3f} (rounds: {byr}; median of "
+                  f"round ratios {r['per_cpu_second_median_of_rounds']:.3f}), qps {r['qps']:.3f}, "
+                  f"avg latency {r['latency_avg']:.3f}")
         else:
             print("ratio: needs two measured resolvers")
         print(f"(per CPU-s = answered queries / resolver utime+stime; upstream/q = {up} per answered query)")
