@@ -126,8 +126,9 @@ class Loader {
     }
     std::set<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
-      const YAML::Node& key = it->first;
-      const YAML::Node& value = it->second;
+      // Copies: the iterator's pair is a temporary proxy, so references would dangle.
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
       if (!key.IsScalar()) {
         add(key, path, "expected a plain key name, got " + std::string(kind(key)));
         continue;
@@ -170,10 +171,12 @@ class Loader {
       add(n, path, "expected a list, got " + std::string(kind(n)));
       return;
     }
-    for (std::size_t i = 0; i < n.size(); ++i) {
+    std::size_t i = 0;
+    for (auto it = n.begin(); it != n.end(); ++it, ++i) {
+      const YAML::Node element = *it;
       const std::string child = index(path, i);
-      remember(n[i], child);
-      item(n[i], child);
+      remember(element, child);
+      item(element, child);
     }
   }
 
@@ -318,8 +321,8 @@ class Loader {
       return;
     }
     const auto it = n.begin();
-    const YAML::Node& key = it->first;
-    const YAML::Node& val = it->second;
+    const YAML::Node key = it->first;
+    const YAML::Node val = it->second;
     const std::string name = key.IsScalar() ? key.Scalar() : std::string();
     AccessRule rule;
     if (name == "allow") rule.action = net::AclAction::Allow;
