@@ -5,7 +5,7 @@
 #include <cstring>
 #include <unordered_set>
 
-#include "net/endpoint.hpp"
+#include "net/sockaddr.hpp"
 
 using namespace tern::net;
 
