@@ -1,9 +1,11 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "config/loader.hpp"
+#include "util/random.hpp"
 
 using namespace tern;
 using namespace tern::config;
@@ -413,4 +415,65 @@ TEST_CASE("the example forward block in ternd.yaml's comments is itself valid",
   REQUIRE(c.forward.size() == 2);
   CHECK(c.forward[0].zone == ".");
   CHECK(c.forward[1].zone == "corp.example.");
+}
+
+TEST_CASE("mutated configuration text never throws and always explains a failure",
+          "[config][loader][robustness]") {
+  std::ifstream in(TERN_SOURCE_DIR "/conf/ternd.yaml");
+  REQUIRE(in);
+  const std::string base((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  tern::util::FakeRandom rng(2718);
+  const std::string_view pool = "{}[]:,-'\"#&*!|>%@` \n\t.0123456789abcxyz/\\";
+  int failures = 0;
+  for (int i = 0; i < 1000; ++i) {
+    std::string s = base;
+    const uint32_t edits = 1 + rng.uniform(4);
+    for (uint32_t k = 0; k < edits; ++k) {
+      const uint32_t at = rng.uniform(static_cast<uint32_t>(s.size()));
+      switch (rng.uniform(3)) {
+        case 0: s[at] = pool[rng.uniform(static_cast<uint32_t>(pool.size()))]; break;
+        case 1: s.erase(at, 1 + rng.uniform(8)); break;
+        default: s.insert(at, 1, pool[rng.uniform(static_cast<uint32_t>(pool.size()))]); break;
+      }
+    }
+    INFO(s);
+    LoadResult r = load_string(s, "m.yaml");
+    if (!r) {
+      ++failures;
+      REQUIRE_FALSE(r.error().empty());
+      for (const ConfigError& e : r.error()) {
+        REQUIRE(e.file == "m.yaml");
+        REQUIRE_FALSE(e.message.empty());
+      }
+    }
+  }
+  CHECK(failures > 50);
+}
+
+TEST_CASE("aliases, anchors and deep nesting are handled without blowing up",
+          "[config][loader][robustness]") {
+  const Config c = ok("server:\n  listen: &l [\"127.0.0.1:5353\"]\nforward:\n"
+                      "  - {zone: \".\", upstreams: *l}\n");
+  CHECK(c.forward[0].upstreams == c.server.listen);
+
+  // Exponential alias fan-out (10^9 leaves if expanded): the loader only descends where the
+  // schema has depth, so each bad element is one error, not a walk of its contents.
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  char prev = 'a';
+  for (char n = 'b'; n <= 'i'; ++n) {
+    bomb += std::string(1, n) + ": &" + n + " [";
+    for (int k = 0; k < 10; ++k) bomb += std::string(k ? ", *" : "*") + prev;
+    bomb += "]\n";
+    prev = n;
+  }
+  bomb += "forward: *i\n";
+  auto r = load_string(bomb, "t.yaml");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().size() == 9 + 10);  // nine unknown keys, ten forward entries that are lists
+
+  std::string deep;
+  for (int i = 0; i < 5000; ++i) deep += "[";
+  auto d = load_string("server:\n  listen: " + deep + "\n", "t.yaml");
+  REQUIRE_FALSE(d);
+  CHECK(d.error().size() <= 101);
 }
