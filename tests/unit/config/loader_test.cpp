@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
+#include "config/loader.hpp"
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <iterator>
 #include <string>
 
-#include "config/loader.hpp"
 #include "util/random.hpp"
 
 using namespace tern;
@@ -97,13 +97,14 @@ logging: {level: debug, queries: true}
 control: {socket: ""}
 metrics: {listen: 127.0.0.1}
 )");
-  CHECK(c.server.listen ==
-        std::vector<net::Endpoint>{ep("192.0.2.1:5353"), ep("[2001:db8::1]:53"), ep("127.0.0.2:53")});
+  CHECK(c.server.listen == std::vector<net::Endpoint>{ep("192.0.2.1:5353"), ep("[2001:db8::1]:53"),
+                                                      ep("127.0.0.2:53")});
   REQUIRE(c.server.access_control.size() == 4);
   CHECK(c.server.access_control[0] == AccessRule{net::AclAction::Allow, pf("10.0.0.0/8")});
   CHECK(c.server.access_control[1] == AccessRule{net::AclAction::Refuse, pf("2001:db8::/32")});
   CHECK(c.server.access_control[2] == AccessRule{net::AclAction::Deny, pf("192.0.2.66/32")});
-  CHECK(c.server.access_control[3] == AccessRule{net::AclAction::Allow, net::AddressClass::Private});
+  CHECK(c.server.access_control[3] ==
+        AccessRule{net::AclAction::Allow, net::AddressClass::Private});
   CHECK(c.server.udp_payload_size == 1400);
   CHECK(c.server.tcp.idle_timeout == 30s);
   CHECK(c.server.tcp.max_connections == 50);
@@ -120,7 +121,8 @@ metrics: {listen: 127.0.0.1}
   REQUIRE(c.forward.size() == 2);
   CHECK(c.forward[0].zone == ".");
   CHECK(c.forward[1].zone == "corp.example.");
-  CHECK(c.forward[1].upstreams == std::vector<net::Endpoint>{ep("10.0.0.53:53"), ep("[fd00::53]:5353")});
+  CHECK(c.forward[1].upstreams ==
+        std::vector<net::Endpoint>{ep("10.0.0.53:53"), ep("[fd00::53]:5353")});
   CHECK(c.cache.max_size == 512u * 1024);
   CHECK(c.cache.min_ttl == 5s);
   CHECK(c.cache.max_ttl == 2h);
@@ -137,8 +139,7 @@ metrics: {listen: 127.0.0.1}
   CHECK(c.metrics.listen == ep("127.0.0.1:9153"));
 }
 
-TEST_CASE("an error names file, line, column, key path and what was expected",
-          "[config][loader]") {
+TEST_CASE("an error names file, line, column, key path and what was expected", "[config][loader]") {
   const ConfigError e = one("server:\n  listen: [\"127.0.0.1:53\", \"::1:53\"]\n");
   CHECK(e.file == "t.yaml");
   CHECK(e.line == 2);
@@ -452,8 +453,9 @@ TEST_CASE("mutated configuration text never throws and always explains a failure
 
 TEST_CASE("aliases, anchors and deep nesting are handled without blowing up",
           "[config][loader][robustness]") {
-  const Config c = ok("server:\n  listen: &l [\"127.0.0.1:5353\"]\nforward:\n"
-                      "  - {zone: \".\", upstreams: *l}\n");
+  const Config c =
+      ok("server:\n  listen: &l [\"127.0.0.1:5353\"]\nforward:\n"
+         "  - {zone: \".\", upstreams: *l}\n");
   CHECK(c.forward[0].upstreams == c.server.listen);
 
   // Exponential alias fan-out (10^9 leaves if expanded): the loader only descends where the

@@ -1,10 +1,9 @@
 // Our parsers against glibc's inet_pton, which is strict in the same ways (no leading zeros in
 // dotted parts, no shorthand): on random strings over the address alphabet both must agree on
 // accept/reject and on the bytes, and whatever we accept must survive a print/parse round trip.
-#include <catch2/catch.hpp>
-
 #include <arpa/inet.h>
 
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
 
@@ -58,7 +57,8 @@ TEST_CASE("IPv4 parsing agrees with inet_pton on random dotted text", "[net][ipv
   tern::util::FakeRandom rng(12345);
   int accepted = 0;
   for (int i = 0; i < 50000; ++i) {
-    const std::string s = rng.uniform(4) == 0 ? random_text(rng, "0123456789.", 16) : random_v4(rng);
+    const std::string s =
+        rng.uniform(4) == 0 ? random_text(rng, "0123456789.", 16) : random_v4(rng);
     in_addr ref{};
     const bool ref_ok = inet_pton(AF_INET, s.c_str(), &ref) == 1;
     auto ours = parse_ipv4(s);
