@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dns/rdata.hpp"
 #include "dns/wire_reader.hpp"
 #include "dns/wire_writer.hpp"
 
@@ -305,6 +306,9 @@ Expected<Message, WireError> parse_message(std::span<const uint8_t> wire) {
       rr.rclass = static_cast<RRClass>(rclass);
       rr.ttl = ttl;
       if (!read_rdata(r, rr.type, rdlen, rr.rdata)) return unexpected(r.error());
+      // Well-known types must decode under their own rules (rdata.hpp lists them); every
+      // other type stays opaque (RFC 3597) and is never rejected for its content.
+      if (auto valid = rdata::validate(rr.type, rr.rdata); !valid) return unexpected(valid.error());
       out.push_back(std::move(rr));
     }
   }
