@@ -64,7 +64,7 @@ std::string Ds::to_text() const {
          std::to_string(digest_type) + " " + chunked(to_hex(digest));
 }
 Result<Ds> Ds::from_text(Tokens t, const Name&) {
-  if (t.size() < 4) return unexpected(kBadText);
+  if (t.size() < 3) return unexpected(kBadText);  // an unknown digest type may be empty
   auto tag = parse_u16(t[0].text);
   auto alg = parse_u8(t[1].text), dt = parse_u8(t[2].text);
   auto digest = from_hex(join_tokens(t, 3));
@@ -104,7 +104,7 @@ std::string Dnskey::to_text() const {
          std::to_string(algorithm) + " " + chunked(to_base64(public_key));
 }
 Result<Dnskey> Dnskey::from_text(Tokens t, const Name&) {
-  if (t.size() < 4) return unexpected(kBadText);
+  if (t.size() < 3) return unexpected(kBadText);  // the key may be empty
   auto f = parse_u16(t[0].text);
   auto p = parse_u8(t[1].text), a = parse_u8(t[2].text);
   auto key = from_base64(join_tokens(t, 3));
@@ -146,7 +146,7 @@ std::string Rrsig::to_text() const {
          std::to_string(key_tag) + " " + signer.to_text() + " " + chunked(to_base64(signature));
 }
 Result<Rrsig> Rrsig::from_text(Tokens t, const Name& origin) {
-  if (t.size() < 9) return unexpected(kBadText);
+  if (t.size() < 8) return unexpected(kBadText);  // the signature may be empty
   auto covered = type_from_text(t[0].text);
   auto alg = parse_u8(t[1].text), labels = parse_u8(t[2].text);
   auto ttl = parse_u32(t[3].text);
