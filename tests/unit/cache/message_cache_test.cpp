@@ -212,7 +212,8 @@ TEST_CASE("additional records that would expire before the answer are left out",
   Client c("example.com", RRType::MX);
   auto mx_rdata = [](const char* host) {
     std::vector<uint8_t> d{0, 10};
-    auto w = N(host).wire();
+    dns::Name h = N(host);
+    auto w = h.wire();
     d.insert(d.end(), w.begin(), w.end());
     return d;
   };
