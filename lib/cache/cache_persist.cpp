@@ -57,7 +57,7 @@ std::optional<MessageCache::Peek> MessageCache::peek(const CacheKey& key) const 
   if (key.qname_lower.empty() || key.qname_lower.size() > dns::kMaxNameWire) return std::nullopt;
   size_t slot = m.find(m.hasher(key), key);
   if (slot == kNoSlot) return std::nullopt;
-  const Entry* e = m.slots[slot];
+  const Entry* e = m.slots[slot].entry;
   int64_t now = m.clock.wall_seconds();
   if (m.dead(e, now)) return std::nullopt;
   bool stale = now >= e->expires_at;
