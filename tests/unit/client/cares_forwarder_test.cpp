@@ -323,8 +323,8 @@ TEST_CASE("a name outside every zone and a request over the cap fail later, not 
   util::SystemRandom rnd;
   auto opts = fast(300);
   opts.max_outstanding = 1;
+  Result outside, first, second;  // outlive the forwarder: its destructor completes `first`
   CaresForwarder fwd(loop.get(), one_zone("example.", {up.endpoint()}), rnd, opts);
-  Result outside, first, second;
   fwd.resolve(request("example.org."), outside.completion());
   fwd.resolve(request("a.example."), first.completion());
   fwd.resolve(request("b.example."), second.completion());
