@@ -22,8 +22,9 @@ struct CaresForwarder::Pending {
   uint64_t id = 0;
   resolver::Request request;
   resolver::Completion done;
-  size_t zone = 0;       // index into policy_.zones()
-  unsigned attempt = 0;  // upstream tries started
+  size_t zone = 0;           // index into policy_.zones()
+  std::vector<size_t> order;  // upstream indexes, healthy ones first (UpstreamHealth)
+  unsigned attempt = 0;      // upstream tries started
 };
 
 struct CaresForwarder::Attempt {
@@ -31,6 +32,7 @@ struct CaresForwarder::Attempt {
   Channel* channel = nullptr;  // valid only until the c-ares callback has run
   uint64_t request_id = 0;
   uint16_t id = 0;
+  size_t upstream_index = 0;
   net::Endpoint upstream;
   int status = ARES_SUCCESS;
   std::vector<uint8_t> reply;
@@ -165,8 +167,10 @@ CaresForwarder::CaresForwarder(uv_loop_t* loop, resolver::ForwardPolicy policy,
   if (options_.rounds == 0) options_.rounds = 1;
   if (options_.queries_per_socket == 0) options_.queries_per_socket = 1;
   active_.resize(policy_.zones().size());
-  for (size_t z = 0; z < policy_.zones().size(); ++z)
+  for (size_t z = 0; z < policy_.zones().size(); ++z) {
     active_[z].assign(policy_.zones()[z].upstreams.size(), nullptr);
+    health_.emplace_back(policy_.zones()[z].upstreams.size());
+  }
   timer_ = new uv_timer_t;
   kick_ = new uv_timer_t;
   if (uv_timer_init(loop_, timer_) != 0 || uv_timer_init(loop_, kick_) != 0)
@@ -203,6 +207,7 @@ void CaresForwarder::resolve(const resolver::Request& request, resolver::Complet
   p->request = request;
   p->done = std::move(done);
   p->zone = static_cast<size_t>(zone - policy_.zones().data());
+  p->order = health_[p->zone].order(uv_now(loop_));
   Pending& ref = *p;
   requests_.emplace(ref.id, std::move(p));
   in_resolve_ = true;
@@ -296,7 +301,7 @@ void CaresForwarder::start_attempt(Pending& p) {
   const resolver::ForwardZone& zone = policy_.zones()[p.zone];
   const size_t n = zone.upstreams.size();
   while (p.attempt < options_.rounds * n) {
-    const size_t u = p.attempt % n;
+    const size_t u = p.order[p.attempt % n];
     ++p.attempt;
     Channel* c = channel_for(p.zone, u);
     if (c == nullptr) {
@@ -322,6 +327,7 @@ void CaresForwarder::start_attempt(Pending& p) {
     a->channel = c;
     a->request_id = p.id;
     a->id = id;
+    a->upstream_index = u;
     a->upstream = zone.upstreams[u];
     c->ids.push_back(id);
     ++c->in_flight;
@@ -351,9 +357,11 @@ void CaresForwarder::handle(std::unique_ptr<Attempt> a) {
   auto it = requests_.find(a->request_id);
   if (it == requests_.end()) return;
   Pending& p = *it->second;
+  UpstreamHealth& health = health_[p.zone];
   const char* why = nullptr;
   switch (a->status) {
     case ARES_SUCCESS: {
+      health.on_success(a->upstream_index);  // it answered: alive, whatever we think of it
       ReplyCheck check = check_reply(a->reply, a->id, p.request.question);
       if (check.verdict != ReplyVerdict::Accepted) {
         ++stats_.rejected_replies;
@@ -387,10 +395,20 @@ void CaresForwarder::handle(std::unique_ptr<Attempt> a) {
     case ARES_EDESTRUCTION:
       return;  // shutdown() completes the request
     case ARES_ETIMEOUT:
-      ++stats_.upstream_timeouts;
-      why = "timeout";
+    case ARES_ECONNREFUSED:
+      if (a->status == ARES_ETIMEOUT) ++stats_.upstream_timeouts;
+      else ++stats_.upstream_errors;
+      health.on_failure(a->upstream_index, uv_now(loop_));
+      why = a->status == ARES_ETIMEOUT ? "timeout" : "connection refused";
       break;
-    default:  // ESERVFAIL, EREFUSED, ENOTIMP (c-ares checked the rcode), ECONNREFUSED, ...
+    case ARES_ESERVFAIL:
+    case ARES_EREFUSED:
+    case ARES_ENOTIMP:
+      health.on_success(a->upstream_index);  // an rcode is a reply: the upstream is up
+      ++stats_.upstream_errors;
+      why = ares_strerror(a->status);
+      break;
+    default:  // EBADRESP, ENOMEM, ...
       ++stats_.upstream_errors;
       why = ares_strerror(a->status);
       break;

@@ -6,6 +6,8 @@
 // Upstream order: the first upstream is asked first; the next only when it fails (timeout,
 // SERVFAIL/REFUSED/NOTIMP/FORMERR, network error, or a reply we do not accept); after
 // `rounds` passes over the list the answer is SERVFAIL (the server may then serve stale).
+// An upstream that stopped answering is moved to the end for a while (upstream_health.hpp),
+// so a dead first upstream does not cost every query a timeout.
 // Failover is ours, not c-ares's: every channel holds exactly one upstream, so our own reply
 // checks can move a query on, and c-ares never picks a server we did not mean.
 //
@@ -41,6 +43,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "client/upstream_health.hpp"
 #include "resolver/forward_policy.hpp"
 #include "resolver/resolver.hpp"
 #include "util/random.hpp"
@@ -125,6 +128,7 @@ class CaresForwarder final : public resolver::Resolver {
   uint64_t next_request_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Pending>> requests_;
   std::vector<std::unique_ptr<Channel>> channels_;
+  std::vector<UpstreamHealth> health_;  // [zone]
   // [zone][upstream]: the channel that takes new queries.
   std::vector<std::vector<Channel*>> active_;
   // Results recorded by c-ares callbacks, handled after c-ares returns.

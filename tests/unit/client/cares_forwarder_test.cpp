@@ -432,3 +432,25 @@ TEST_CASE("sequential forwarded queries get a fresh source port each time",
   WARN("forwarder: " << ports.size() << " distinct source ports in 50 sequential queries");
   CHECK(ports.size() >= 45);
 }
+
+TEST_CASE("a dead first upstream is asked last after three timeouts in a row",
+          "[client][forwarder][health]") {
+  TestLoop loop;
+  FakeUdpServer dead(loop.get()), alive(loop.get());
+  answer_all(alive, 6);
+  util::SystemRandom rnd;
+  CaresForwarder fwd(loop.get(), one_zone("example.", {dead.endpoint(), alive.endpoint()}), rnd,
+                     fast(100));
+  auto ask = [&]() -> uint64_t {
+    Result res;
+    uint64_t start = uv_now(loop.get());
+    fwd.resolve(request("www.example."), res.completion());
+    REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+    CHECK(rdata_of(res) == std::vector<uint8_t>{192, 0, 2, 6});
+    return uv_now(loop.get()) - start;
+  };
+  for (uint32_t i = 0; i < kFailuresToHoldDown; ++i) CHECK(ask() >= 95);
+  CHECK(dead.received().size() == kFailuresToHoldDown);
+  CHECK(ask() < 95);  // straight to the live one
+  CHECK(dead.received().size() == kFailuresToHoldDown);
+}
