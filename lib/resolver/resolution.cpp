@@ -414,6 +414,7 @@ void Resolution::handle_minimised(ReplyAnalysis a) {
   const bool strict = it_.opts_.qname_minimisation == QnameMinimisation::Strict;
   switch (a.kind) {
     case ReplyKind::Referral:
+      ++qmin_steps_;  // RFC 9156 §2.3 counts every minimised iteration
       return take_referral(a);
     case ReplyKind::Answer:
     case ReplyKind::NoData:

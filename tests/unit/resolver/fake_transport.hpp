@@ -212,7 +212,7 @@ class FakeTransport final : public Transport, public Scheduler {
     const FakeZone* zone = nullptr;
     for (const auto& z : srv.zones)
       if (q.qname.is_subdomain_of(z.origin) &&
-          (!zone || z.origin.label_count() > zone->origin.label_count()))
+          (!zone || z.origin.label_count() >= zone->origin.label_count()))  // later wins
         zone = &z;
     if (!zone) {
       m.set_rcode(dns::RCode::Refused);
