@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <span>
 
@@ -19,6 +20,11 @@
 #include "util/clock.hpp"
 
 namespace tern::cache {
+
+// Which entry leaves when the byte bound is reached. SIEVE is the default: on a Zipf trace
+// mixed with one-hit scans it keeps more hot answers than LRU, and a hit only sets a bit (LRU
+// relinks the list on every hit). Figures: tools/bench_cache and the report in its README.
+enum class EvictionPolicy : uint8_t { Sieve, Lru };
 
 struct CacheOptions {
   size_t max_bytes = 64u << 20;        // cache.max-size: every byte held is accounted
@@ -29,6 +35,7 @@ struct CacheOptions {
   bool serve_stale = true;             // cache.serve-stale.enabled (RFC 8767)
   uint32_t max_stale = 86400;          // cache.serve-stale.max-stale
   bool prefetch = true;                // cache.prefetch
+  EvictionPolicy eviction = EvictionPolicy::Sieve;
 };
 
 // Key flags: the request bits that change what a correct answer is.
@@ -89,8 +96,31 @@ class MessageCache {
   size_t flush(const dns::Name& name, FlushScope scope);
   void clear();
 
+  // ternctl lookup: what the cache holds for key, decoded, with TTLs as a lookup now would
+  // write them (remaining lifetime, or 30 when stale). Does not count as a hit, does not
+  // change eviction state. nullopt when absent or past the stale window.
+  enum class EntryState : uint8_t { Fresh, Stale };
+  struct Peek {
+    dns::Message message;  // question in lower case, no OPT, flags as stored
+    int64_t inserted_at = 0;
+    int64_t expires_at = 0;  // absolute wall seconds
+    EntryState state = EntryState::Fresh;
+  };
+  std::optional<Peek> peek(const CacheKey& key) const;
+
+  // Cache persistence (ternctl dump/load). dump writes every entry still servable (fresh, or
+  // stale within max-stale when serve-stale is on) with its absolute times, behind a magic and
+  // version header; false on a stream error. load reads such a stream, validates every entry
+  // like an insert (hostile input: a bad file never crashes or corrupts the cache), skips
+  // entries no longer servable, stops at the first framing error, and returns how many it
+  // stored.
+  bool dump(std::ostream& out) const;
+  size_t load(std::istream& in);
+
   size_t bytes_used() const;
   size_t entries() const;
+  // hits: fresh answers (Prefetch included); stale_hits: stale answers (not in hits); misses:
+  // lookups that wrote nothing; evictions: entries dropped for the byte bound or found dead.
   struct Stats {
     uint64_t hits = 0, misses = 0, stale_hits = 0, inserts = 0, evictions = 0, prefetches = 0;
   };

@@ -59,6 +59,14 @@ util::Expected<Endpoint, ParseError> parse(std::string_view text, std::optional<
       return unexpected(a.error());
     }
     if (!dflt) return unexpected(ParseError{Errc::Ipv6NeedsBrackets});
+    // `::1:53` is a valid address, but an operator who wrote it almost surely meant [::1]:53.
+    // When the last group is decimal and the rest is an address on its own, refuse to guess.
+    const std::size_t last = text.rfind(':');
+    std::string_view tail = text.substr(last + 1);
+    const bool decimal_tail = !tail.empty() && tail.find_first_not_of("0123456789") ==
+                                                   std::string_view::npos;
+    if (decimal_tail && parse_ipv6(text.substr(0, last)))
+      return unexpected(ParseError{Errc::Ipv6NeedsBrackets});
     return Endpoint{*a, *dflt};
   }
   auto a = parse_ipv4(text.substr(0, first));

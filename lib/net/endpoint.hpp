@@ -1,9 +1,10 @@
 // net::Endpoint: an address and a port, as written in `listen:` and `upstreams:` keys
 // (`127.0.0.1:53`, `[::1]:53`, or a bare address that takes a default port) and as passed to
 // and from the socket API (sockaddr_in / sockaddr_in6). A bare IPv6 address with a port,
-// `::1:53`, is refused where a port is required: the port cannot be told from the last group,
-// so brackets are required. Where a default port applies, unbracketed `::1:53` is the address
-// ::1:53 (that is what it means in RFC 4291) with the default port; write `[::1]:53` instead.
+// `::1:53`, is refused: the port cannot be told from the last group, so brackets are required.
+// Where a default port applies, a bare unbracketed IPv6 address is accepted (`fd00::53`) unless
+// it is ambiguous in that way: its last group is all decimal digits and what precedes it is an
+// address on its own (`::1:53`, `2001:db8::1:0`). Those need brackets: `[2001:db8::1:0]`.
 #pragma once
 
 #include <netinet/in.h>
