@@ -147,6 +147,21 @@ uint64_t Metrics::queries(Transport t, uint16_t qtype, uint16_t rcode) const {
   return queries_[idx(t)][qtype_slot(qtype)][rcode_slot(rcode)];
 }
 
+uint64_t Metrics::queries_total(Transport t) const {
+  uint64_t sum = 0;
+  for (const auto& by_rcode : queries_[idx(t)])
+    for (uint64_t v : by_rcode) sum += v;
+  return sum;
+}
+
+uint64_t Metrics::rcode_total(uint16_t rcode) const {
+  uint64_t sum = 0;
+  const size_t r = rcode_slot(rcode);
+  for (const auto& by_qtype : queries_)
+    for (const auto& by_rcode : by_qtype) sum += by_rcode[r];
+  return sum;
+}
+
 UpstreamCounters& Metrics::upstream(std::string_view server) {
   std::string key(server);
   if (auto it = upstreams_.find(key); it != upstreams_.end()) return *it->second;

@@ -119,6 +119,9 @@ class Metrics {
 
   // For tests and `ternctl stats`.
   uint64_t queries(Transport t, uint16_t qtype, uint16_t rcode) const;
+  uint64_t queries_total(Transport t) const;
+  uint64_t rcode_total(uint16_t rcode) const;  // both transports, every qtype
+  uint64_t dropped(Transport t) const { return dropped_[idx(t)]; }
   uint64_t answers(AnswerSource s) const { return answers_[static_cast<size_t>(s)]; }
   uint64_t tcp_open() const { return tcp_open_; }
   const Histogram& latency(AnswerSource s) const { return latency_[hist_idx(s)]; }

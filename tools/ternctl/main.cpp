@@ -13,10 +13,7 @@
 #include "control_client.hpp"
 #include "render.hpp"
 
-#if __has_include("config/loader.hpp")
 #include "config/loader.hpp"
-#define TERNCTL_HAVE_CONFIG 1
-#endif
 
 namespace {
 
@@ -133,7 +130,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (socket.empty()) {
-#ifdef TERNCTL_HAVE_CONFIG
     const bool explicit_config = !config.empty();
     if (!explicit_config) config = kDefaultConfig;
     if (explicit_config || ::access(config.c_str(), R_OK) == 0) {
@@ -147,13 +143,6 @@ int main(int argc, char** argv) {
     } else {
       socket = kDefaultSocket;
     }
-#else
-    if (!config.empty()) {
-      std::fprintf(stderr, "ternctl: this build cannot read configs; use -s SOCKET\n");
-      return 2;
-    }
-    socket = kDefaultSocket;
-#endif
   }
 
   auto r = tern::ternctl::call(socket, cmd, args, timeout_s * 1000);
