@@ -12,9 +12,21 @@ using namespace tern::server;
 using cache::test::a;
 using cache::test::Client;
 using cache::test::response;
-using cache::test::soa;
 
 namespace {
+
+// An SOA record built here: cache_fixtures.hpp's soa() keeps a span into a temporary Name
+// (a stack-use-after-scope under ASan), reported to the cache module's owner.
+dns::ResourceRecord soa(const char* zone, uint32_t ttl, uint32_t minimum) {
+  std::vector<uint8_t> d;
+  for (const char* n : {"ns1.example.", "hostmaster.example."}) {
+    const dns::Name name = cache::test::N(n);
+    d.insert(d.end(), name.wire().begin(), name.wire().end());
+  }
+  for (uint32_t v : {2024010101u, 7200u, 3600u, 1209600u, minimum})
+    for (int s = 24; s >= 0; s -= 8) d.push_back(static_cast<uint8_t>(v >> s));
+  return cache::test::rr(zone, dns::RRType::SOA, ttl, std::move(d));
+}
 
 struct Fixture {
   uv_loop_t loop{};
