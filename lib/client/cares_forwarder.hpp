@@ -39,8 +39,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <utility>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "client/upstream_health.hpp"
@@ -70,12 +70,12 @@ class CaresForwarder final : public resolver::Resolver {
     uint64_t requests = 0;
     uint64_t answers = 0;
     uint64_t servfails = 0;
-    uint64_t attempts = 0;          // ares_send calls (one per upstream try)
+    uint64_t attempts = 0;  // ares_send calls (one per upstream try)
     uint64_t upstream_timeouts = 0;
     uint64_t upstream_errors = 0;   // SERVFAIL/REFUSED/NOTIMP/FORMERR, refused connections...
     uint64_t rejected_replies = 0;  // c-ares passed it, our checks did not (parse, question)
     uint64_t overloaded = 0;
-    uint64_t no_zone = 0;           // resolve() for a name outside every forward zone
+    uint64_t no_zone = 0;  // resolve() for a name outside every forward zone
     uint64_t channels_opened = 0;
   };
 
@@ -107,7 +107,7 @@ class CaresForwarder final : public resolver::Resolver {
  private:
   Channel* channel_for(size_t zone, size_t upstream);
   Channel* open_channel(size_t zone, size_t upstream);
-  void start_attempt(Pending& p);
+  Channel* start_attempt(Pending& p);  // the channel it used, or nullptr
   void handle(std::unique_ptr<Attempt> a);
   void complete(uint64_t request_id, resolver::Outcome outcome);
   void later(resolver::Completion done, resolver::Outcome outcome);

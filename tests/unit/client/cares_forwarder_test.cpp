@@ -94,7 +94,8 @@ TEST_CASE("a forwarded query carries our random ID, RD, DO and EDNS, and the ans
     req.checking_disabled = true;
     fwd.resolve(req, res.completion());
     CHECK(res.calls == 0);  // never inside resolve()
-    REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+    REQUIRE(run_until(
+        loop.get(), [&] { return res.calls > 0; }, 3000));
     CHECK(rdata_of(res) == std::vector<uint8_t>{192, 0, 2, 5});
     CHECK_FALSE(res.outcome->response->header.aa);  // we are not authoritative
     CHECK_FALSE(res.outcome->response->edns);       // the upstream's OPT is hop-by-hop
@@ -123,7 +124,8 @@ TEST_CASE("c-ares holds only the configured upstreams, never resolv.conf's",
   CaresForwarder fwd(loop.get(), one_zone(".", {up1.endpoint(), up2.endpoint()}), rnd, fast());
   Result res;
   fwd.resolve(request("example.com."), res.completion());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   auto servers = fwd.cares_servers();
   REQUIRE_FALSE(servers.empty());
   for (auto& s : servers) CHECK((s == up1.endpoint() || s == up2.endpoint()));
@@ -139,7 +141,8 @@ TEST_CASE("NXDOMAIN from the first upstream is an answer, not a failure", "[clie
                      fast());
   Result res;
   fwd.resolve(request("nope.example."), res.completion());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   REQUIRE(res.outcome->status == Status::Answer);
   CHECK(res.outcome->response->rcode() == dns::RCode::NxDomain);
   CHECK(up2.received().empty());
@@ -147,8 +150,8 @@ TEST_CASE("NXDOMAIN from the first upstream is an answer, not a failure", "[clie
 
 TEST_CASE("SERVFAIL, REFUSED or FORMERR from the first upstream moves on to the next",
           "[client][forwarder]") {
-  auto rcode = GENERATE(dns::RCode::ServFail, dns::RCode::Refused, dns::RCode::FormErr,
-                        dns::RCode::NotImp);
+  auto rcode =
+      GENERATE(dns::RCode::ServFail, dns::RCode::Refused, dns::RCode::FormErr, dns::RCode::NotImp);
   TestLoop loop;
   FakeUdpServer up1(loop.get()), up2(loop.get());
   reply_rcode(up1, rcode);
@@ -159,7 +162,8 @@ TEST_CASE("SERVFAIL, REFUSED or FORMERR from the first upstream moves on to the 
   Result res;
   uint64_t start = uv_now(loop.get());
   fwd.resolve(request("www.example."), res.completion());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   CHECK(rdata_of(res) == std::vector<uint8_t>{192, 0, 2, 2});
   CHECK(up1.received().size() == 1);
   CHECK(up2.received().size() == 1);
@@ -177,7 +181,8 @@ TEST_CASE("with every upstream down the answer is SERVFAIL within rounds x upstr
   Result res;
   uint64_t start = uv_now(loop.get());
   fwd.resolve(request("www.example."), res.completion());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 5000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 5000));
   uint64_t took = uv_now(loop.get()) - start;
   CHECK(res.outcome->status == Status::ServFail);
   CHECK(took >= 4 * 150 - 20);
@@ -189,8 +194,7 @@ TEST_CASE("with every upstream down the answer is SERVFAIL within rounds x upstr
   CHECK(fwd.stats().servfails == 1);
 }
 
-TEST_CASE("a truncated UDP reply is retried over TCP to the same upstream",
-          "[client][forwarder]") {
+TEST_CASE("a truncated UDP reply is retried over TCP to the same upstream", "[client][forwarder]") {
   TestLoop loop;
   // The fake needs UDP and TCP on one port number; retry if the TCP port is taken.
   std::unique_ptr<FakeUdpServer> udp;
@@ -214,7 +218,8 @@ TEST_CASE("a truncated UDP reply is retried over TCP to the same upstream",
   CaresForwarder fwd(loop.get(), one_zone("example.", {udp->endpoint()}), rnd, fast(1000));
   Result res;
   fwd.resolve(request("big.example.", dns::RRType::TXT), res.completion());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   CHECK(rdata_of(res) == std::vector<uint8_t>{192, 0, 2, 77});
   CHECK(udp->received().size() == 1);
   CHECK(tcp->queries() == 1);
@@ -238,7 +243,8 @@ TEST_CASE("a reply with another question or ID is not accepted; the real one sti
   CaresForwarder fwd(loop.get(), one_zone("example.", {up.endpoint()}), rnd, fast());
   Result res;
   fwd.resolve(request("www.example."), res.completion());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   CHECK(rdata_of(res) == std::vector<uint8_t>{192, 0, 2, 3});
 }
 
@@ -257,7 +263,8 @@ TEST_CASE("a forged question alone never becomes the answer: the next upstream i
                      fast(150));
   Result res;
   fwd.resolve(request("www.example."), res.completion());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   CHECK(rdata_of(res) == std::vector<uint8_t>{192, 0, 2, 4});
   CHECK(fwd.stats().upstream_timeouts == 1);
 }
@@ -272,7 +279,8 @@ TEST_CASE("a reply from another port is not accepted", "[client][forwarder]") {
   CaresForwarder fwd(loop.get(), one_zone("example.", {up.endpoint()}), rnd, fast(150));
   Result res;
   fwd.resolve(request("www.example."), res.completion());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   CHECK(res.outcome->status == Status::ServFail);
 }
 
@@ -291,7 +299,8 @@ TEST_CASE("a reply c-ares passes but that does not parse is rejected before the 
                      fast(1000));
   Result res;
   fwd.resolve(request("www.example."), res.completion());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   CHECK(rdata_of(res) == std::vector<uint8_t>{192, 0, 2, 8});
   CHECK(fwd.stats().rejected_replies == 1);
 }
@@ -302,16 +311,17 @@ TEST_CASE("the longest forward zone's upstreams get the query", "[client][forwar
   answer_all(wide, 1);
   answer_all(narrow, 2);
   util::SystemRandom rnd;
-  CaresForwarder fwd(loop.get(),
-                     policy({{name("example."), {wide.endpoint()}},
-                             {name("corp.example."), {narrow.endpoint()}}}),
-                     rnd, fast());
+  CaresForwarder fwd(
+      loop.get(),
+      policy({{name("example."), {wide.endpoint()}}, {name("corp.example."), {narrow.endpoint()}}}),
+      rnd, fast());
   CHECK(fwd.has_zone_for(name("x.example.")));
   CHECK_FALSE(fwd.has_zone_for(name("example.org.")));
   Result a, b;
   fwd.resolve(request("host.corp.example."), a.completion());
   fwd.resolve(request("www.example."), b.completion());
-  REQUIRE(run_until(loop.get(), [&] { return a.calls + b.calls == 2; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return a.calls + b.calls == 2; }, 3000));
   CHECK(rdata_of(a) == std::vector<uint8_t>{192, 0, 2, 2});
   CHECK(rdata_of(b) == std::vector<uint8_t>{192, 0, 2, 1});
 }
@@ -329,7 +339,8 @@ TEST_CASE("a name outside every zone and a request over the cap fail later, not 
   fwd.resolve(request("a.example."), first.completion());
   fwd.resolve(request("b.example."), second.completion());
   CHECK(outside.calls + first.calls + second.calls == 0);
-  REQUIRE(run_until(loop.get(), [&] { return outside.calls + second.calls == 2; }, 100));
+  REQUIRE(run_until(
+      loop.get(), [&] { return outside.calls + second.calls == 2; }, 100));
   CHECK(outside.outcome->status == Status::ServFail);
   CHECK(second.outcome->status == Status::ServFail);
   CHECK(first.calls == 0);
@@ -346,7 +357,8 @@ TEST_CASE("shutdown completes every pending request with SERVFAIL before it retu
   Result a, b;
   fwd.resolve(request("a.example."), a.completion());
   fwd.resolve(request("b.example."), b.completion());
-  run_until(loop.get(), [&] { return up.received().size() == 2; }, 1000);
+  run_until(
+      loop.get(), [&] { return up.received().size() == 2; }, 1000);
   fwd.shutdown();
   CHECK(a.calls == 1);
   CHECK(b.calls == 1);
@@ -354,12 +366,12 @@ TEST_CASE("shutdown completes every pending request with SERVFAIL before it retu
   Result late;
   fwd.resolve(request("c.example."), late.completion());
   CHECK(late.calls == 0);
-  REQUIRE(run_until(loop.get(), [&] { return late.calls == 1; }, 1000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return late.calls == 1; }, 1000));
   CHECK(late.outcome->status == Status::ServFail);
 }
 
-TEST_CASE("a completion may resolve again and may shut the forwarder down",
-          "[client][forwarder]") {
+TEST_CASE("a completion may resolve again and may shut the forwarder down", "[client][forwarder]") {
   TestLoop loop;
   FakeUdpServer up(loop.get());
   answer_all(up);
@@ -370,11 +382,14 @@ TEST_CASE("a completion may resolve again and may shut the forwarder down",
   fwd.resolve(request("z.example."), other.completion());
   std::function<void(Outcome)> chain = [&](Outcome o) {
     CHECK(o.status == Status::Answer);
-    if (++answers < 3) fwd.resolve(request("a.example."), chain);
-    else fwd.shutdown();
+    if (++answers < 3)
+      fwd.resolve(request("a.example."), chain);
+    else
+      fwd.shutdown();
   };
   fwd.resolve(request("a.example."), chain);
-  REQUIRE(run_until(loop.get(), [&] { return answers == 3; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return answers == 3; }, 3000));
   CHECK(other.calls == 1);
 }
 
@@ -397,7 +412,8 @@ TEST_CASE("forwarded queries rotate source ports and use random IDs (RFC 5452 me
     std::string qname = "q" + std::to_string(i) + ".example.";
     fwd.resolve(request(qname.c_str()), [&](Outcome o) { answers += o.status == Status::Answer; });
   }
-  REQUIRE(run_until(loop.get(), [&] { return answers == kQueries; }, 10000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return answers == kQueries; }, 10000));
   std::set<uint16_t> ports, ids;
   for (auto& r : up.received()) {
     ports.insert(r.from.port);
@@ -410,7 +426,8 @@ TEST_CASE("forwarded queries rotate source ports and use random IDs (RFC 5452 me
   CHECK(ports.size() >= kQueries / opts.queries_per_socket);
   CHECK(ids.size() >= 190);
   // The retired channels are gone once their queries are done; one stays active.
-  run_until(loop.get(), [&] { return fwd.live_channels() <= 1; }, 1000);
+  run_until(
+      loop.get(), [&] { return fwd.live_channels() <= 1; }, 1000);
   CHECK(fwd.live_channels() <= 1);
 }
 
@@ -426,7 +443,8 @@ TEST_CASE("sequential forwarded queries get a fresh source port each time",
     if (++done < 50) fwd.resolve(request("www.example."), next);
   };
   fwd.resolve(request("www.example."), next);
-  REQUIRE(run_until(loop.get(), [&] { return done == 50; }, 5000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return done == 50; }, 5000));
   std::set<uint16_t> ports;
   for (auto& r : up.received()) ports.insert(r.from.port);
   WARN("forwarder: " << ports.size() << " distinct source ports in 50 sequential queries");
@@ -445,7 +463,8 @@ TEST_CASE("a dead first upstream is asked last after three timeouts in a row",
     Result res;
     uint64_t start = uv_now(loop.get());
     fwd.resolve(request("www.example."), res.completion());
-    REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+    REQUIRE(run_until(
+        loop.get(), [&] { return res.calls > 0; }, 3000));
     CHECK(rdata_of(res) == std::vector<uint8_t>{192, 0, 2, 6});
     return uv_now(loop.get()) - start;
   };
