@@ -473,3 +473,21 @@ TEST_CASE("a dead first upstream is asked last after three timeouts in a row",
   CHECK(ask() < 95);  // straight to the live one
   CHECK(dead.received().size() == kFailuresToHoldDown);
 }
+
+TEST_CASE("an IPv6 upstream is reached through c-ares", "[client][forwarder][v6]") {
+  TestLoop loop;
+  FakeUdpServer up(loop.get(), 0, loopback6());
+  if (!up.bound()) {
+    WARN("no ::1 on this machine: IPv6 not tested");
+    return;
+  }
+  answer_all(up, 9);
+  util::SystemRandom rnd;
+  CaresForwarder fwd(loop.get(), one_zone("example.", {up.endpoint()}), rnd, fast());
+  Result res;
+  fwd.resolve(request("www.example."), res.completion());
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
+  CHECK(rdata_of(res) == std::vector<uint8_t>{192, 0, 2, 9});
+  CHECK(fwd.cares_servers().at(0) == up.endpoint());
+}

@@ -45,6 +45,12 @@ inline std::vector<uint8_t> wire(const dns::Message& m) {
   return dns::encode_message(m);
 }
 
+inline net::Address loopback6() {
+  std::array<uint8_t, 16> b{};
+  b[15] = 1;
+  return net::Address::v6(b);
+}
+
 // Runs the loop until done() or until limit_ms of loop time passed (a guard timer makes sure
 // the loop wakes up). Returns done().
 inline bool run_until(uv_loop_t* loop, const std::function<bool()>& done, uint64_t limit_ms) {
@@ -90,11 +96,13 @@ class FakeUdpServer {
   using Script = std::function<void(FakeUdpServer&, const Received&)>;
 
   // port 0: the kernel picks one.
-  FakeUdpServer(uv_loop_t* loop, uint16_t port = 0) : s_(new State) {
+  explicit FakeUdpServer(uv_loop_t* loop, uint16_t port = 0,
+                         net::Address address = net::Address::v4(127, 0, 0, 1))
+      : s_(new State) {
     s_->self = this;
     REQUIRE(uv_udp_init(loop, &s_->sock) == 0);
     s_->sock.data = s_;
-    auto sa = net::to_sockaddr(net::Endpoint{net::Address::v4(127, 0, 0, 1), port});
+    auto sa = net::to_sockaddr(net::Endpoint{address, port});
     bind_rc_ = uv_udp_bind(&s_->sock, sa.get(), 0);
     if (bind_rc_ == 0) {
       endpoint_ = local_endpoint(reinterpret_cast<uv_handle_t*>(&s_->sock), false).value();
@@ -156,11 +164,13 @@ class FakeTcpServer {
   struct Conn;
   using Script = std::function<void(FakeTcpServer&, Conn&, const std::vector<uint8_t>&)>;
 
-  FakeTcpServer(uv_loop_t* loop, uint16_t port = 0) : loop_(loop), s_(new State) {
+  explicit FakeTcpServer(uv_loop_t* loop, uint16_t port = 0,
+                         net::Address address = net::Address::v4(127, 0, 0, 1))
+      : loop_(loop), s_(new State) {
     s_->self = this;
     REQUIRE(uv_tcp_init(loop, &s_->sock) == 0);
     s_->sock.data = s_;
-    auto sa = net::to_sockaddr(net::Endpoint{net::Address::v4(127, 0, 0, 1), port});
+    auto sa = net::to_sockaddr(net::Endpoint{address, port});
     bind_rc_ = uv_tcp_bind(&s_->sock, sa.get(), 0);
     if (bind_rc_ == 0) bind_rc_ = uv_listen(reinterpret_cast<uv_stream_t*>(&s_->sock), 16, on_conn);
     if (bind_rc_ == 0)

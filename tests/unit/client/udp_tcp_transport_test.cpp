@@ -464,3 +464,34 @@ TEST_CASE("reply checks: our ID and QR gate parsing; the question must repeat ou
   notify.header.opcode = dns::Opcode::Notify;
   CHECK(check_reply(wire(notify), 0x1234, q).verdict == ReplyVerdict::NotOurs);
 }
+
+TEST_CASE("queries to an IPv6 server work over UDP and TCP", "[client][transport][v6]") {
+  TestLoop loop;
+  util::SystemRandom rnd;
+  NetTransport t(loop.get(), rnd);
+  FakeUdpServer udp(loop.get(), 0, loopback6());
+  if (!udp.bound()) {
+    WARN("no ::1 on this machine: IPv6 not tested");
+    return;
+  }
+  FakeTcpServer tcp(loop.get(), 0, loopback6());
+  REQUIRE(tcp.bound());
+  udp.on_query([](FakeUdpServer& s, const FakeUdpServer::Received& r) {
+    s.send_to(wire(answer_to(parsed(r.bytes), 6)), r.from);
+  });
+  tcp.on_query([](FakeTcpServer& s, FakeTcpServer::Conn& c, const std::vector<uint8_t>& msg) {
+    s.reply(c, wire(answer_to(parsed(msg), 7)));
+  });
+  Result a, b;
+  t.send(query_to(udp.endpoint()), a.handler());
+  auto q = query_to(tcp.endpoint());
+  q.protocol = Protocol::Tcp;
+  t.send(q, b.handler());
+  REQUIRE(run_until(
+      loop.get(), [&] { return a.calls + b.calls == 2; }, 3000));
+  REQUIRE(a.reply->status == TransportStatus::Reply);
+  REQUIRE(b.reply->status == TransportStatus::Reply);
+  CHECK(a.reply->message->answer.at(0).rdata == std::vector<uint8_t>{192, 0, 2, 6});
+  CHECK(b.reply->message->answer.at(0).rdata == std::vector<uint8_t>{192, 0, 2, 7});
+  CHECK(udp.received().at(0).from.address == loopback6());
+}
