@@ -9,9 +9,15 @@
 //
 // Invariants: bytes_used() never exceeds Options::max_bytes after any call returns; a stored
 // entry is never served past expiry + max_stale; a stale answer carries TTL 30 (RFC 8767 §4).
+// One instance per loop thread: no locking inside. Coalescing of misses: cache/inflight.hpp.
+//
+// Boundaries, decided once: an entry is fresh while now < inserted + lifetime (at the expiry
+// second it is stale: a fresh answer never carries TTL 0); stale while
+// now - expiry < max_stale. Every record in an entry is clamped to the entry lifetime.
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <span>
 
@@ -19,6 +25,11 @@
 #include "util/clock.hpp"
 
 namespace tern::cache {
+
+// Which entry leaves when the byte bound is reached. SIEVE is the default: on a Zipf trace
+// mixed with one-hit scans it keeps more hot answers than LRU, and a hit only sets a bit (LRU
+// relinks the list on every hit). Figures: tools/bench_cache and the report in its README.
+enum class EvictionPolicy : uint8_t { Sieve, Lru };
 
 struct CacheOptions {
   size_t max_bytes = 64u << 20;        // cache.max-size: every byte held is accounted
@@ -29,6 +40,7 @@ struct CacheOptions {
   bool serve_stale = true;             // cache.serve-stale.enabled (RFC 8767)
   uint32_t max_stale = 86400;          // cache.serve-stale.max-stale
   bool prefetch = true;                // cache.prefetch
+  EvictionPolicy eviction = EvictionPolicy::Sieve;
 };
 
 // Key flags: the request bits that change what a correct answer is.
@@ -76,6 +88,13 @@ class MessageCache {
   // clamped to [min_ttl, max_ttl]; NXDOMAIN/NODATA min(SOA TTL, SOA MINIMUM) (RFC 2308 §5)
   // clamped by max_negative_ttl; SERVFAIL servfail_ttl; TTL 0 not cached. Other rcodes
   // (REFUSED, FORMERR...) are not cached. Replaces an existing entry for the key.
+  // Details: a zero TTL anywhere in answer/authority (or the SOA) means not cached, whatever
+  // min_ttl says; min_ttl does not raise negative lifetimes; a negative answer without SOA is
+  // not cached (RFC 2308 §5); a NOERROR answer that is only a CNAME chain without SOA is kept
+  // as data; additional RRsets that would expire before the entry are left out; truncated
+  // replies and meta-type questions (AXFR...) are not cached; an uncacheable reply leaves an
+  // existing entry alone, and a SERVFAIL never replaces an entry that is still fresh or
+  // servable stale (that data is what serve-stale answers with).
   void insert(const CacheKey& key, const dns::Message& response);
 
   // Writes a reply into out when the key is cached and usable; nullopt otherwise (or when out
@@ -89,8 +108,31 @@ class MessageCache {
   size_t flush(const dns::Name& name, FlushScope scope);
   void clear();
 
+  // ternctl lookup: what the cache holds for key, decoded, with TTLs as a lookup now would
+  // write them (remaining lifetime, or 30 when stale). Does not count as a hit, does not
+  // change eviction state. nullopt when absent or past the stale window.
+  enum class EntryState : uint8_t { Fresh, Stale };
+  struct Peek {
+    dns::Message message;  // question in lower case, no OPT, flags as stored
+    int64_t inserted_at = 0;
+    int64_t expires_at = 0;  // absolute wall seconds
+    EntryState state = EntryState::Fresh;
+  };
+  std::optional<Peek> peek(const CacheKey& key) const;
+
+  // Cache persistence (ternctl dump/load). dump writes every entry still servable (fresh, or
+  // stale within max-stale when serve-stale is on) with its absolute times, behind a magic and
+  // version header; false on a stream error. load reads such a stream, validates every entry
+  // like an insert (hostile input: a bad file never crashes or corrupts the cache), skips
+  // entries no longer servable, stops at the first framing error, and returns how many it
+  // stored.
+  bool dump(std::ostream& out) const;
+  size_t load(std::istream& in);
+
   size_t bytes_used() const;
   size_t entries() const;
+  // hits: fresh answers (Prefetch included); stale_hits: stale answers (not in hits); misses:
+  // lookups that wrote nothing; evictions: entries dropped for the byte bound or found dead.
   struct Stats {
     uint64_t hits = 0, misses = 0, stale_hits = 0, inserts = 0, evictions = 0, prefetches = 0;
   };
