@@ -495,3 +495,32 @@ TEST_CASE("queries to an IPv6 server work over UDP and TCP", "[client][transport
   CHECK(b.reply->message->answer.at(0).rdata == std::vector<uint8_t>{192, 0, 2, 7});
   CHECK(udp.received().at(0).from.address == loopback6());
 }
+
+// Not run by default (hidden tag): queries per second through the transport, 100 in flight.
+TEST_CASE("transport throughput to a loopback server", "[.bench][client][transport]") {
+  TestLoop loop;
+  util::SystemRandom rnd;
+  NetTransport t(loop.get(), rnd);
+  FakeUdpServer srv(loop.get());
+  srv.on_query([](FakeUdpServer& s, const FakeUdpServer::Received& r) {
+    s.send_to(wire(answer_to(parsed(r.bytes))), r.from);
+  });
+  constexpr int kTotal = 20000, kWindow = 100;
+  int sent = 0, done = 0, ok = 0;
+  std::function<void(UpstreamReply)> on_done = [&](UpstreamReply r) {
+    ++done;
+    ok += r.status == TransportStatus::Reply;
+    if (sent < kTotal) {
+      ++sent;
+      t.send(query_to(srv.endpoint()), on_done);
+    }
+  };
+  uint64_t start = uv_hrtime();
+  for (; sent < kWindow; ++sent) t.send(query_to(srv.endpoint()), on_done);
+  REQUIRE(run_until(
+      loop.get(), [&] { return done == kTotal; }, 60000));
+  double secs = static_cast<double>(uv_hrtime() - start) / 1e9;
+  WARN("transport: " << kTotal << " queries in " << secs
+                     << " s = " << static_cast<int>(kTotal / secs) << " q/s");
+  CHECK(ok == kTotal);
+}
