@@ -1,8 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "client/cares_forwarder.hpp"
+#include "client/udp_tcp_transport.hpp"
 #include "fake_upstream.hpp"
 #include "util/random.hpp"
 
@@ -419,12 +421,17 @@ TEST_CASE("forwarded queries rotate source ports and use random IDs (RFC 5452 me
     ports.insert(r.from.port);
     ids.insert(static_cast<uint16_t>((r.bytes[0] << 8) | r.bytes[1]));
   }
-  WARN("forwarder: " << ports.size() << " distinct source ports and " << ids.size()
-                     << " distinct IDs in " << kQueries << " concurrent queries ("
-                     << opts.queries_per_socket << " queries per socket, "
-                     << fwd.stats().channels_opened << " channels opened)");
+  WARN("forwarder: " << ports.size() << " distinct source ports (" << *ports.begin() << "-"
+                     << *ports.rbegin() << ") and " << ids.size() << " distinct IDs in " << kQueries
+                     << " concurrent queries (" << opts.queries_per_socket
+                     << " queries per socket, " << fwd.stats().channels_opened
+                     << " channels opened)");
   CHECK(ports.size() >= kQueries / opts.queries_per_socket);
   CHECK(ids.size() >= 190);
+  // Ports are drawn by us over 1024-65535, not by the kernel from its ephemeral range
+  // (32768-60999 by default): with 25 uniform draws all inside that range is a 1e-9 event.
+  CHECK(*ports.begin() >= kFirstSourcePort);
+  CHECK(std::any_of(ports.begin(), ports.end(), [](uint16_t p) { return p < 32768 || p > 60999; }));
   // The retired channels are gone once their queries are done; one stays active.
   run_until(
       loop.get(), [&] { return fwd.live_channels() <= 1; }, 1000);
