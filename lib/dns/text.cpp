@@ -15,7 +15,13 @@ std::string to_text(const ResourceRecord& rr) {
 }
 
 std::string to_text(const Question& q) {
-  return ";" + q.qname.to_text() + " " + class_to_text(q.qclass) + " " + type_to_text(q.qtype);
+  std::string s(1, ';');
+  s += q.qname.to_text();
+  s += ' ';
+  s += class_to_text(q.qclass);
+  s += ' ';
+  s += type_to_text(q.qtype);
+  return s;
 }
 
 std::string flags_to_text(const Header& h) {
