@@ -101,7 +101,13 @@ Expected<ResourceRecord, WireError> rr_from_tokens(std::span<const Token> t, con
   auto type = type_from_text(t[i].text);
   if (!type) return unexpected(WireError::BadText);
   rr.type = *type;
-  auto rd = rdata::from_text(rr.type, t.subspan(i + 1), origin);
+  auto rd_tokens = t.subspan(i + 1);
+  // RFC 2136 empty RDATA of class ANY/NONE (see parse_message) prints as "\# 0".
+  if ((rr.rclass == RRClass::ANY || rr.rclass == RRClass::NONE) && rd_tokens.size() == 2 &&
+      rd_tokens[0].text == "\\#" && rd_tokens[1].text == "0") {
+    return rr;
+  }
+  auto rd = rdata::from_text(rr.type, rd_tokens, origin);
   if (!rd) return unexpected(rd.error());
   if (rd->size() > 65535) return unexpected(WireError::BadText);
   rr.rdata = std::move(*rd);
