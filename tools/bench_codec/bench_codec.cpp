@@ -33,7 +33,7 @@ void BM_ParseTypicalResponse(benchmark::State& state) {
     auto m = parse_message(wire);
     benchmark::DoNotOptimize(m);
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * wire.size()));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(wire.size()));
   state.counters["octets"] = static_cast<double>(wire.size());
 }
 BENCHMARK(BM_ParseTypicalResponse);
