@@ -42,12 +42,17 @@ void Iterator::resolve(const Request& request, Completion done) {
   ++stats_.resolutions;
   const auto& q = request.question;
   Status refuse = Status::Answer;
-  if (shut_down_) refuse = Status::ServFail;
-  // Only the Internet class is iterated; zone transfers and other meta queries are not ours
-  // to forward (RFC 6895 §3.1; ANY is a normal query, answered minimally by RFC 8482 servers).
-  else if (q.qclass != dns::RRClass::IN ||
-           (dns::is_meta_type(q.qtype) && q.qtype != dns::RRType::ANY))
+  if (shut_down_) {
+    refuse = Status::ServFail;
+  } else if (clients_in_flight_ >= opts_.max_concurrent) {
+    ++stats_.overloaded;
+    refuse = Status::ServFail;
+  } else if (q.qclass != dns::RRClass::IN ||
+             (dns::is_meta_type(q.qtype) && q.qtype != dns::RRType::ANY)) {
+    // Only the Internet class is iterated; zone transfers and other meta queries are not ours
+    // to pass on (RFC 6895 §3.1; ANY is a normal query, answered minimally per RFC 8482).
     refuse = Status::Refused;
+  }
   if (refuse != Status::Answer) {
     if (refuse == Status::ServFail) ++stats_.servfails;
     scheduler_.post([done = std::move(done), refuse] { done(Outcome{refuse, std::nullopt}); });
@@ -56,6 +61,7 @@ void Iterator::resolve(const Request& request, Completion done) {
   auto budget = std::make_shared<Budget>();
   budget->deadline_ms = clock_.mono_ms() + kMaxResolutionTimeMs;
   Id id = next_id_++;
+  ++clients_in_flight_;
   live_.emplace(id, std::make_unique<Resolution>(*this, id, ResolutionKind::Client, q, budget, 0,
                                                  0, std::move(done)));
   start_later(id);
@@ -147,6 +153,7 @@ void Iterator::complete(Id id, Outcome outcome) {
 
   switch (r->kind()) {
     case ResolutionKind::Client: {
+      --clients_in_flight_;
       if (outcome.status == Status::Answer) ++stats_.answers;
       else ++stats_.servfails;
       if (auto done = r->take_completion()) done(std::move(outcome));
@@ -182,6 +189,7 @@ void Iterator::shutdown() {
   live_.clear();
   priming_id_ = 0;
   priming_waiters_.clear();
+  clients_in_flight_ = 0;
   std::vector<Completion> pending;
   for (auto& [id, r] : live) {
     r->abandon();

@@ -231,3 +231,20 @@ TEST_CASE("questions outside class IN and zone transfers are refused, asynchrono
   CHECK(out->status == Status::Refused);
   CHECK(w.net.sent().empty());
 }
+
+TEST_CASE("client resolutions beyond max-concurrent are SERVFAILed at once",
+          "[resolver][iterator]") {
+  World w;
+  w.opts.max_concurrent = 2;
+  std::vector<Status> got;
+  for (auto name : {"www.example.com", "www.example.net", "host.example.net"})
+    w.iterator().resolve(Request{dns::Question{N(name), RRType::A, dns::RRClass::IN}},
+                         [&](Outcome o) { got.push_back(o.status); });
+  w.net.run();
+  REQUIRE(got.size() == 3);
+  CHECK(std::count(got.begin(), got.end(), Status::Answer) == 2);
+  CHECK(w.iterator().stats().overloaded == 1);
+  CHECK(w.iterator().client_resolutions() == 0);
+  // Capacity is back once they are done.
+  CHECK(w.resolve("www.example.com").status == Status::Answer);
+}
