@@ -24,13 +24,16 @@ def main() -> int:
     ap.add_argument("binary")
     ap.add_argument("--net", default="127.57")
     ap.add_argument("--qmin", default="relaxed")
+    ap.add_argument("--ipv6", action="store_true", help="also use IPv6 server addresses")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="tern-iter-lab-") as d:
         lab = Lab(d, args.net)
         lab.up()
         try:
             names = lab.info["names"]
-            cmd = [args.binary, "--hints", str(lab.root_hints), "--qmin", args.qmin, "--no-ipv6"]
+            cmd = [args.binary, "--hints", str(lab.root_hints), "--qmin", args.qmin]
+            if not args.ipv6:
+                cmd.append("--no-ipv6")
             for exp in names:
                 cmd += [exp["qname"], exp["qtype"]]
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
