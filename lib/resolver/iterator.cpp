@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "resolver/limits.hpp"
 #include "resolver/record_util.hpp"
@@ -18,7 +19,17 @@ Iterator::Iterator(Transport& transport, Scheduler& scheduler, const util::Clock
       random_(random),
       opts_(std::move(options)),
       infra_(infra),
-      selection_(clock, random, opts_.selection) {}
+      selection_(clock, random, opts_.selection) {
+  // Control plane: a configuration that cannot reach any root server is refused up front
+  // (otherwise every resolution would wait for a priming that cannot start).
+  if (!opts_.query_ipv4 && !opts_.query_ipv6)
+    throw std::invalid_argument("resolver: query-ipv4 and query-ipv6 are both off");
+  bool reachable = false;
+  for (const auto& h : opts_.root_hints)
+    for (const auto& a : h.addresses) reachable |= a.is_v4() ? opts_.query_ipv4 : opts_.query_ipv6;
+  if (!reachable)
+    throw std::invalid_argument("resolver: no root hint has an address of an enabled family");
+}
 
 Iterator::~Iterator() {
   shutdown();

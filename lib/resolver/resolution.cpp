@@ -497,26 +497,36 @@ void Resolution::store_priming(const dns::Message& m) {
         names.push_back(*t);
         ttl = std::min(ttl, rr.ttl);
       }
-  if (names.empty()) return server_failed(Failure::Lame);
-  it_.infra_.put_delegation(Name::root(), names, ttl);
+  struct Learned {
+    Name name;
+    net::Family family;
+    std::vector<net::Address> addrs;
+    uint32_t ttl;
+  };
+  std::vector<Learned> learned;
+  bool reachable = false;
   for (const auto& n : names) {
     for (auto fam : {net::Family::V4, net::Family::V6}) {
-      std::vector<net::Address> addrs;
-      uint32_t addr_ttl = ttl;
+      Learned l{n, fam, {}, ttl};
       for (const auto& rr : m.additional)
         if (rr.name == n)
           if (auto addr = rdata_address(rr); addr && addr->family() == fam) {
-            addrs.push_back(*addr);
-            addr_ttl = std::min(addr_ttl, rr.ttl);
+            l.addrs.push_back(*addr);
+            l.ttl = std::min(l.ttl, rr.ttl);
           }
-      if (addrs.empty())  // no glue in the priming reply: the hints still say where it is
+      if (l.addrs.empty())  // no glue in the priming reply: the hints still say where it is
         for (const auto& h : it_.opts_.root_hints)
           if (h.name == n)
             for (const auto& addr : h.addresses)
-              if (addr.family() == fam) addrs.push_back(addr);
-      if (!addrs.empty()) it_.infra_.put_addresses(n, fam, addrs, addr_ttl);
+              if (addr.family() == fam) l.addrs.push_back(addr);
+      for (const auto& a : l.addrs) reachable |= family_enabled(a);
+      if (!l.addrs.empty()) learned.push_back(std::move(l));
     }
   }
+  // A root NS set we could not reach would strand every resolution: ask another hint.
+  if (!reachable) return server_failed(Failure::NoAnswer);
+  it_.infra_.put_delegation(Name::root(), names, ttl);
+  for (const auto& l : learned) it_.infra_.put_addresses(l.name, l.family, l.addrs, l.ttl);
   chain_ = m.answer;
   finish_answer(RCode::NoError, std::nullopt);
 }

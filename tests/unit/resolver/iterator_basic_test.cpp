@@ -278,3 +278,25 @@ TEST_CASE("glueless NS names are looked up at most two at a time, and no more on
   CHECK(count("d.example.net.") == 0);
   CHECK(w.net.lines().back() == "10.0.5.1 www.multi.test. A");
 }
+
+TEST_CASE("a priming answer whose root servers have no usable address falls back to the hints",
+          "[resolver][iterator]") {
+  World w;
+  dns::Message m;
+  m.header.aa = true;
+  m.answer.push_back(rr_ns(".", "x.unknown-root.test"));  // no glue, not in the hints
+  w.net.script(kRoot, ".", RRType::NS, Script{Script::Kind::Reply, m, {}});
+  auto out = w.resolve("www.example.net");
+  CHECK(answer_lines(out) == Lines{"www.example.net. A 192.0.2.2"});
+  CHECK_FALSE(w.infra.addresses(N("x.unknown-root.test"), net::Family::V4).has_value());
+}
+
+TEST_CASE("an iterator that could reach no root server is refused at construction",
+          "[resolver][iterator]") {
+  World w;
+  w.opts.query_ipv4 = false;  // the hints hold IPv4 addresses only
+  CHECK_THROWS_AS(w.iterator(), std::invalid_argument);
+  World none;
+  none.opts.root_hints.clear();
+  CHECK_THROWS_AS(none.iterator(), std::invalid_argument);
+}
