@@ -44,7 +44,7 @@ std::unique_ptr<resolver::Resolver> make_resolver(const config::Config& cfg, uv_
   if (cfg.resolver.mode == config::ResolverMode::Recursive && !forwards_root)
     spdlog::warn(
         "[resolver] recursive mode is not implemented yet: names outside the forward zones are "
-        "answered SERVFAIL; configure `forward: [{{zone: \".\", upstreams: [...]}}]` to forward "
+        "answered SERVFAIL; configure `forward: [{zone: \".\", upstreams: [...]}]` to forward "
         "everything");
   if (cfg.forward.empty()) return std::make_unique<server::UnavailableResolver>(srv.scheduler());
 #if TERN_HAVE_FORWARDER
