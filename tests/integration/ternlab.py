@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO_ROOT / "tools" / "lab"))
 
 from lab import (DigResult, Daemon, Lab, LabError, RR, Unbound, check_expectation, dig,  # noqa: E402,F401
                  fqdn, listening_sockets, normalise_rdata, parse_dig, pid_alive, proc_cpu_seconds,
-                 stop_pid, wait_until)
+                 stop_pid, ternd_config, wait_until)
 
 
 def free_net(first: int = 60, last: int = 250) -> str:
@@ -51,20 +51,6 @@ def ternd_binary() -> Path | None:
     cand = os.environ.get("TERND") or str(REPO_ROOT / "build" / "daemon" / "ternd")
     p = Path(cand)
     return p if p.is_file() and os.access(p, os.X_OK) else None
-
-
-def ternd_config(listen: str, *, root_hints: Path | None = None, forward: list | None = None,
-                 level: str = "warn") -> str:
-    """A ternd YAML config: recursive from root_hints, or forwarding "." to forward ["ADDR:PORT"]."""
-    lines = ["server:", f'  listen: ["{listen}"]', "  access-control: [{allow: 127.0.0.0/8}]",
-             "resolver:"]
-    if forward:
-        ups = ", ".join(f'"{u}"' for u in forward)
-        lines += ["  mode: forward", f'  forward: [{{zone: ".", upstreams: [{ups}]}}]']
-    else:
-        lines += ["  mode: recursive", f'  root-hints: "{root_hints}"']
-    lines += ["logging:", f"  level: {level}"]
-    return "\n".join(lines) + "\n"
 
 
 def start_ternd(dir: str | os.PathLike, listen_addr: str, port: int = 53, *, binary: Path | None = None,

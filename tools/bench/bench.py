@@ -49,7 +49,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tools" / "lab"))
-from lab import Daemon, Lab, LabError, Unbound, dig  # noqa: E402
+from lab import Daemon, Lab, LabError, Unbound, dig, ternd_config  # noqa: E402
 
 TERND_READY_TIMEOUT_S = 3.0      # the issue: skip ternd if it does not answer within 3 s
 UNBOUND_READY_TIMEOUT_S = 10.0
@@ -147,9 +147,16 @@ class Bench:
                                extra=self._unbound_extra())
             c.daemon.start()
             c.daemon.wait_answering(timeout=UNBOUND_READY_TIMEOUT_S)
+            self._check_pinned(c)
             self.contenders.append(c)
         if not self.args.compare_unbound_twice:
             self.contenders.append(self._start_ternd(forward))
+
+    def _check_pinned(self, c: Contender) -> None:
+        cpus = c.daemon.cpus_allowed()
+        if cpus != str(self.args.resolver_cpu):
+            raise LabError(f"{c.name} (pid {c.daemon.pid}) runs on CPUs {cpus}, not {self.args.resolver_cpu}")
+        log(f"{c.name}: pid {c.daemon.pid} on {c.addr}:53, pinned to CPU {cpus}")
 
     def _unbound_extra(self) -> list:
         # Same cache budget for every Unbound so the cold run does not measure eviction differences.
@@ -165,15 +172,8 @@ class Bench:
         d = self.work / "ternd"
         d.mkdir(exist_ok=True)
         conf = d / "ternd.yaml"
-        lines = ["server:", f'  listen: ["{c.addr}:53"]', "  access-control: [{allow: 127.0.0.0/8}]",
-                 "resolver:"]
-        if forward:
-            ups = ", ".join(f'"{u.replace("@", ":")}"' for u in forward)
-            lines += ["  mode: forward", f'  forward: [{{zone: ".", upstreams: [{ups}]}}]']
-        else:
-            lines += ["  mode: recursive", f'  root-hints: "{self.lab.root_hints}"']
-        lines += ["logging:", "  level: warn"]
-        conf.write_text("\n".join(lines) + "\n")
+        ups = [u.replace("@", ":") for u in forward] if forward else None
+        conf.write_text(ternd_config(f"{c.addr}:53", root_hints=self.lab.root_hints, forward=ups))
         argv = [str(binary)] + self.args.ternd_args.format(config=conf).split()
         c.daemon = Daemon(argv, log=d / "ternd.log", cpu=self.args.resolver_cpu, name="ternd")
         c.daemon.start()
@@ -181,6 +181,7 @@ class Bench:
             # Any DNS reply counts as "answering"; this one needs a resolution through the lab.
             c.daemon.wait_answering(c.addr, 53, timeout=TERND_READY_TIMEOUT_S,
                                     probe=("z0000.bench.test", "SOA", "IN"))
+            self._check_pinned(c)
         except LabError as e:
             c.daemon.stop()
             c.skipped = f"ternd ({' '.join(argv)}) did not answer on {c.addr}:53 within " \
@@ -281,6 +282,8 @@ class Bench:
             ratio["per_cpu_second_by_round"] = [
                 b2["per_cpu_second"] / b1["per_cpu_second"]
                 for b1, b2 in zip(measured[0].runs, measured[1].runs) if b1["per_cpu_second"]]
+            byr = ratio["per_cpu_second_by_round"]
+            ratio["per_cpu_second_median_of_rounds"] = statistics.median(byr) if byr else None
             out["ratio"] = dict(of=f"{measured[1].name}/{measured[0].name}", **ratio)
         return out
 
@@ -302,8 +305,9 @@ class Bench:
         if "ratio" in s:
             r = s["ratio"]
             byr = ", ".join(f"{x:.3f}" for x in r["per_cpu_second_by_round"])
-            print(f"ratio {r['of']}: per CPU-second {r['per_cpu_second']:.3f} (rounds: {byr}), "
-                  f"qps {r['qps']:.3f}, avg latency {r['latency_avg']:.3f}")
+            print(f"ratio {r['of']}: per CPU-second {r['per_cpu_second']:.3f} (rounds: {byr}; median of "
+                  f"round ratios {r['per_cpu_second_median_of_rounds']:.3f}), qps {r['qps']:.3f}, "
+                  f"avg latency {r['latency_avg']:.3f}")
         else:
             print("ratio: needs two measured resolvers")
         print(f"(per CPU-s = answered queries / resolver utime+stime; upstream/q = {up} per answered query)")
@@ -323,7 +327,8 @@ class Bench:
 
 
 def main(argv: list | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="tools/bench/bench", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="tools/bench/bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", choices=("cache-hit", "cold"), default="cache-hit")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds per measurement (default 10)")
     ap.add_argument("--rounds", type=int, default=1, help="interleaved rounds; medians are reported")

@@ -1,0 +1,160 @@
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include "server/metrics.hpp"
+
+using namespace tern::server;
+
+namespace {
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
+}
+
+Metrics busy_metrics() {
+  Metrics m;
+  m.query_answered(Transport::Udp, 1, 0, AnswerSource::Cache, 40);
+  m.query_answered(Transport::Udp, 1, 0, AnswerSource::Cache, 90);
+  m.query_answered(Transport::Udp, 28, 3, AnswerSource::Resolved, 12'000);
+  m.query_answered(Transport::Tcp, 99, 2, AnswerSource::Resolved, 20'000'000);  // SPF: other
+  m.query_answered(Transport::Udp, 1, 5, AnswerSource::Local, 10);
+  m.query_answered(Transport::Udp, 16, 0, AnswerSource::Stale, 1'800'000);
+  m.query_dropped(Transport::Udp);
+  m.tcp_connection_opened();
+  m.tcp_connection_opened();
+  m.tcp_connection_closed();
+  m.tcp_connection_refused();
+  m.prefetch_started();
+  auto& up = m.upstream("127.53.0.1:53");
+  up.queries += 3;
+  up.timeouts += 1;
+  m.upstream("[::1]:53").spoof_attempts += 2;
+  m.set_cache_reader([] {
+    CacheReading c;
+    c.hits = 3;
+    c.misses = 2;
+    c.stale_hits = 1;
+    c.inserts = 2;
+    c.evictions = 1;
+    c.entries = 1;
+    c.bytes = 420;
+    return c;
+  });
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("queries are counted by transport, qtype and rcode, unknown ones as other", "[metrics]") {
+  Metrics m;
+  m.query_answered(Transport::Udp, 1, 0, AnswerSource::Cache, 5);
+  m.query_answered(Transport::Udp, 1, 0, AnswerSource::Cache, 5);
+  m.query_answered(Transport::Tcp, 1, 0, AnswerSource::Resolved, 5);
+  m.query_answered(Transport::Udp, 4242, 0, AnswerSource::Resolved, 5);
+  m.query_answered(Transport::Udp, 1, 4000, AnswerSource::Resolved, 5);
+  CHECK(m.queries(Transport::Udp, 1, 0) == 2);
+  CHECK(m.queries(Transport::Tcp, 1, 0) == 1);
+  CHECK(m.queries(Transport::Udp, 4243, 0) == 1);  // both unknown types share "other"
+  CHECK(m.queries(Transport::Udp, 1, 3999) == 1);  // both unassigned rcodes share "other"
+  CHECK(m.answers(AnswerSource::Cache) == 2);
+  CHECK(m.answers(AnswerSource::Resolved) == 3);
+}
+
+TEST_CASE("the latency histogram puts each observation in the first bucket that holds it", "[metrics]") {
+  Histogram h;
+  h.observe(0);
+  h.observe(100);       // exactly on the 0.1 ms bound: le is inclusive
+  h.observe(101);
+  h.observe(20'000'000);  // beyond 10 s: +Inf
+  CHECK(h.buckets[0] == 2);
+  CHECK(h.buckets[1] == 1);
+  CHECK(h.buckets.back() == 1);
+  CHECK(h.count == 4);
+  CHECK(h.sum_us == 20'000'201);
+}
+
+TEST_CASE("the exposition names every family with HELP and TYPE and cumulative buckets", "[metrics]") {
+  Metrics m = busy_metrics();
+  std::string out;
+  m.render(out);
+  CHECK(has_line(out, "# TYPE tern_queries_total counter"));
+  CHECK(has_line(out, "tern_queries_total{transport=\"udp\",qtype=\"A\",rcode=\"NOERROR\"} 2"));
+  CHECK(has_line(out, "tern_queries_total{transport=\"udp\",qtype=\"AAAA\",rcode=\"NXDOMAIN\"} 1"));
+  CHECK(has_line(out, "tern_queries_total{transport=\"tcp\",qtype=\"other\",rcode=\"SERVFAIL\"} 1"));
+  CHECK(out.find("qtype=\"MX\"") == std::string::npos);  // zero series are not written
+  CHECK(has_line(out, "tern_answers_total{source=\"stale\"} 1"));
+  CHECK(has_line(out, "# TYPE tern_query_duration_seconds histogram"));
+  CHECK(has_line(out, "tern_query_duration_seconds_bucket{path=\"cache\",le=\"0.0001\"} 2"));
+  CHECK(has_line(out, "tern_query_duration_seconds_bucket{path=\"cache\",le=\"1\"} 2"));
+  CHECK(has_line(out, "tern_query_duration_seconds_bucket{path=\"cache\",le=\"2.5\"} 3"));
+  CHECK(has_line(out, "tern_query_duration_seconds_bucket{path=\"cache\",le=\"+Inf\"} 3"));
+  CHECK(has_line(out, "tern_query_duration_seconds_sum{path=\"cache\"} 1.800130"));
+  CHECK(has_line(out, "tern_query_duration_seconds_count{path=\"resolve\"} 2"));
+  CHECK(has_line(out, "tern_query_duration_seconds_bucket{path=\"resolve\",le=\"10\"} 1"));
+  CHECK(has_line(out, "tern_tcp_connections_open 1"));
+  CHECK(has_line(out, "tern_tcp_connections_total 2"));
+  CHECK(has_line(out, "tern_cache_size_bytes 420"));
+  CHECK(has_line(out, "tern_cache_evictions_total 1"));
+  CHECK(has_line(out, "tern_upstream_queries_total{server=\"127.53.0.1:53\"} 3"));
+  CHECK(has_line(out, "tern_upstream_spoof_attempts_total{server=\"[::1]:53\"} 2"));
+  CHECK(has_line(out, "tern_queries_dropped_total{transport=\"udp\"} 1"));
+  CHECK(has_line(out, "tern_prefetches_total 1"));
+}
+
+TEST_CASE("upstream series stop growing at the cap and the rest are summed as other", "[metrics]") {
+  Metrics m;
+  UpstreamCounters* first = &m.upstream("127.53.0.0:53");
+  for (size_t i = 1; i < kMaxUpstreamSeries + 10; ++i)
+    ++m.upstream("127.53.1." + std::to_string(i) + ":53").queries;
+  CHECK(&m.upstream("127.53.0.0:53") == first);  // references stay valid
+  std::string out;
+  m.render(out);
+  CHECK(has_line(out, "tern_upstream_queries_total{server=\"other\"} 10"));
+  size_t series = 0;
+  for (size_t p = 0; (p = out.find("\ntern_upstream_queries_total{", p)) != std::string::npos; ++p)
+    ++series;
+  CHECK(series == kMaxUpstreamSeries + 1);
+}
+
+TEST_CASE("label values are escaped and collectors add their own families", "[metrics]") {
+  Metrics m;
+  m.add_collector([](Exposition& e) {
+    e.family("tern_test_total", "A family from another module.", MetricType::Counter);
+    e.sample("tern_test_total", {{"name", "a\"b\\c\nd"}}, uint64_t{7});
+  });
+  std::string out;
+  m.render(out);
+  CHECK(has_line(out, "tern_test_total{name=\"a\\\"b\\\\c\\nd\"} 7"));
+}
+
+TEST_CASE("promtool accepts the exposition", "[metrics][promtool]") {
+  Metrics m = busy_metrics();
+  m.add_collector([](Exposition& e) {
+    e.family("tern_pipeline_coalesced_total", "Misses that joined a resolution in flight.",
+             MetricType::Counter);
+    e.sample("tern_pipeline_coalesced_total", {}, uint64_t{4});
+  });
+  std::string out;
+  m.render(out);
+  std::string path = "/tmp/tern-metrics-" + std::to_string(::getpid()) + ".prom";
+  {
+    std::ofstream f(path);
+    f << out;
+  }
+  std::string cmd = "promtool check metrics < " + path + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string said;
+  char buf[512];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) said.append(buf, n);
+  int status = ::pclose(p);
+  ::unlink(path.c_str());
+  INFO("promtool said: " << said);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(said.empty());  // lint findings are printed even when the exit code is 0
+}
