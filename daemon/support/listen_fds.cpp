@@ -1,5 +1,7 @@
 #include "support/listen_fds.hpp"
 
+#include "net/sockaddr.hpp"
+
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>

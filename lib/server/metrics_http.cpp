@@ -1,5 +1,7 @@
 #include "server/metrics_http.hpp"
 
+#include "net/sockaddr.hpp"
+
 #include <cstdlib>
 #include <memory>
 #include <string_view>

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "dns/wire_reader.hpp"
+#include "net/sockaddr.hpp"
 #include "server/bind_error.hpp"
 #include "util/bug.hpp"
 

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "net/sockaddr.hpp"
 #include "server/bind_error.hpp"
 #include "util/bug.hpp"
 
