@@ -66,7 +66,7 @@ TEST_CASE("a cache hit, with OPT and with truncation, allocates nothing", "[serv
   FakeScheduler scheduler;
   PipelineOptions opts;
   opts.acl.add(net::Prefix::make(net::Address::v4(127, 0, 0, 0), 8), net::AclAction::Allow);
-  Pipeline pipeline(opts, cache, resolver, scheduler);
+  Pipeline pipeline(opts, cache, resolver, scheduler, clock);
   CountingSink sink;
   ClientRef client{{net::Address::v4(127, 0, 0, 1), 5353}, Protocol::Udp, &sink, 0};
 
