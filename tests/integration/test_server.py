@@ -92,6 +92,13 @@ def case_pipelining(n: int) -> None:
         check(sorted(ids) == [1, 2, 3], f"ids {ids}")
         check(ids[0] == 2, f"the cache hit did not come first: {ids}")
         check(all(h["rcode"] == 0 and h["ancount"] >= 1 for h in got), f"{got}")
+        # A client that half-closes after its queries still gets every answer, then EOF.
+        with socket.create_connection((w.addr, 53), timeout=5) as s:
+            s.sendall(frame(make_query(4, "c.tern.test")) + frame(make_query(5, "www.tern.test")))
+            s.shutdown(socket.SHUT_WR)
+            ids = sorted(header(tcp_read_message(s))["id"] for _ in range(2))
+            check(ids == [4, 5], f"after half-close: {ids}")
+            check(s.recv(10) == b"", "connection not closed after the last answer")
 
 
 def case_stale(n: int) -> None:
