@@ -1,8 +1,6 @@
 #include "support/listen_fds.hpp"
 #include "net/sockaddr.hpp"
 
-#include "net/sockaddr.hpp"
-
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>

@@ -1,8 +1,6 @@
 #include "server/metrics_http.hpp"
 #include "net/sockaddr.hpp"
 
-#include "net/sockaddr.hpp"
-
 #include <cstdlib>
 #include <memory>
 #include <string_view>

@@ -1,5 +1,4 @@
 #include "server/tcp_listener.hpp"
-#include "net/sockaddr.hpp"
 
 #include <cstring>
 
