@@ -142,18 +142,19 @@ class Ternd:
         self.proc = None
 
 
-def ternd_config(n: int, *, forward: bool = True, extra_server: str = "", extra: str = "",
+def ternd_config(n: int, *, extra_server: str = "", extra: str = "",
                  access: str = "[{allow: 127.0.0.0/8}]") -> str:
-    text = f"""server:
+    """Always forward mode to this case's NSD address: a case without NSD gets a dead loopback
+    upstream (SERVFAIL at once), never recursion, which would start at the real root servers
+    (network rule: only 127.0.0.0/8 and ::1)."""
+    return f"""server:
   listen: ["{ternd_addr(n)}:53"]
   access-control: {access}
 {extra_server}resolver:
-  mode: {"forward" if forward else "recursive"}
-"""
-    if forward:
-        text += f'forward: [{{zone: ".", upstreams: ["{nsd_addr(n)}:53"]}}]\n'
-    text += "logging: {level: debug}\n" + extra
-    return text
+  mode: forward
+forward: [{{zone: ".", upstreams: ["{nsd_addr(n)}:53"]}}]
+logging: {{level: debug}}
+""" + extra
 
 
 class World:
@@ -177,7 +178,12 @@ class World:
         return self
 
     def __exit__(self, et, ev, tb):
-        self.close(keep=et is not None)
+        recursed = "[iter] =>" in self.ternd.log_text()
+        self.close(keep=et is not None or recursed)
+        if recursed and et is None:
+            # The network rules allow loopback only: these cases must never iterate from the
+            # (real) root hints.
+            raise AssertionError("ternd sent iterative queries: a case left forward mode")
 
     def close(self, keep: bool = False) -> None:
         try:
@@ -205,11 +211,11 @@ def encode_name(name: str) -> bytes:
 
 
 def make_query(qid: int, name: str, qtype: int = 1, *, qdcount: int = 1, rd: bool = True,
-               opcode: int = 0, edns: int | None = None) -> bytes:
+               opcode: int = 0, edns: int | None = None, qclass: int = 1) -> bytes:
     flags = (0x0100 if rd else 0) | (opcode << 11)
     arcount = 1 if edns is not None else 0
     msg = struct.pack("!HHHHHH", qid, flags, qdcount, 0, 0, arcount)
-    msg += encode_name(name) + struct.pack("!HH", qtype, 1)
+    msg += encode_name(name) + struct.pack("!HH", qtype, qclass)
     if edns is not None:
         msg += b"\0" + struct.pack("!HHIH", 41, edns, 0, 0)
     return msg

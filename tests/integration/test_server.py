@@ -139,7 +139,7 @@ def case_getent(n: int) -> None:
 def case_acl(n: int) -> None:
     """A source outside access-control is REFUSED; the allowed source is served."""
     extra_server = '  chaos: {version: "tern-it", identity: ""}\n'
-    with World(n, nsd=False, forward=False, access="[{allow: 127.0.0.1/32}]",
+    with World(n, nsd=False, access="[{allow: 127.0.0.1/32}]",
                extra_server=extra_server) as w:
         bad = dig(w.addr, "version.bind", "TXT", qclass="CH", extra=["-b", "127.0.0.2"])
         check(bad.ok and bad.rcode == "REFUSED", f"from 127.0.0.2: {bad.raw}")
@@ -152,7 +152,7 @@ def case_acl(n: int) -> None:
 def case_malformed(n: int) -> None:
     """Random bytes, a cut header, QDCOUNT=2 and a bad TCP frame do not stop the server."""
     rng = random.Random(1234 + n)
-    with World(n, nsd=False, forward=False) as w:
+    with World(n, nsd=False) as w:
         check(udp_exchange(w.addr, b"\x12\x34\x01", timeout=0.5) is None, "a 3-octet packet got a reply")
         r = udp_exchange(w.addr, make_query(7, "www.tern.test", qdcount=2))
         check(r is not None and header(r)["rcode"] == 1 and header(r)["id"] == 7, "qdcount=2 is not FORMERR")
@@ -168,7 +168,7 @@ def case_malformed(n: int) -> None:
             s.settimeout(3)
             check(s.recv(10) == b"", "zero-length frame did not close the connection")
         with socket.create_connection((w.addr, 53), timeout=3) as s:
-            s.sendall(frame(random_bytes(rng, 40)) + frame(make_query(11, "version.bind", 16)[:20]))
+            s.sendall(frame(random_bytes(rng, 40)) + frame(make_query(11, "version.bind", 16, qclass=3)[:20]))
             s.settimeout(3)
             try:
                 s.recv(100)
@@ -183,7 +183,7 @@ def case_tcp_limits(n: int) -> None:
     """Idle connections are closed after the idle timeout; at max-connections the oldest idle
     connection makes room for a new one."""
     extra_server = "  tcp: {idle-timeout: 1s, max-connections: 2}\n"
-    with World(n, nsd=False, forward=False, extra_server=extra_server) as w:
+    with World(n, nsd=False, extra_server=extra_server) as w:
         s1 = socket.create_connection((w.addr, 53), timeout=5)
         time.sleep(0.1)
         s2 = socket.create_connection((w.addr, 53), timeout=5)
@@ -192,7 +192,7 @@ def case_tcp_limits(n: int) -> None:
         try:
             s1.settimeout(2)
             check(s1.recv(10) == b"", "the oldest idle connection was not closed at the cap")
-            s3.sendall(frame(make_query(5, "version.bind", 16)))
+            s3.sendall(frame(make_query(5, "version.bind", 16, qclass=3)))
             s3.settimeout(3)
             check(header(tcp_read_message(s3))["id"] == 5, "the new connection is not served")
             t0 = time.monotonic()
@@ -207,7 +207,7 @@ def case_tcp_limits(n: int) -> None:
 def case_sighup(n: int) -> None:
     """SIGHUP with a broken file logs the errors and keeps serving; a good file is applied."""
     extra_server = '  chaos: {version: "one", identity: ""}\n'
-    with World(n, nsd=False, forward=False, extra_server=extra_server) as w:
+    with World(n, nsd=False, extra_server=extra_server) as w:
         check("one" in w.dig("version.bind", "TXT", qclass="CH").raw, "version before reload")
         good = w.ternd.conf.read_text()
         w.ternd.conf.write_text(good + "server: {listen: [oops\n  bogus-key: 1\n")
@@ -224,7 +224,7 @@ def case_sighup(n: int) -> None:
 def case_sigterm(n: int) -> None:
     """SIGTERM (and SIGINT) stop the daemon with exit status 0, promptly."""
     for sig in (signal.SIGTERM, signal.SIGINT):
-        with World(n, nsd=False, forward=False) as w:
+        with World(n, nsd=False) as w:
             # A TCP client that stays connected must not hold the exit up.
             with socket.create_connection((w.addr, 53), timeout=3):
                 t0 = time.monotonic()
@@ -236,12 +236,12 @@ def case_sigterm(n: int) -> None:
 
 def case_bind_errors(n: int) -> None:
     """Binding errors name the endpoint, the cause and the fix; the daemon exits 1."""
-    with World(n, nsd=False, forward=False) as w:
+    with World(n, nsd=False) as w:
         # The same address again: in use.
         from server_env import Ternd, ternd_config
         other_dir = w.tmp / "second"
         other_dir.mkdir()
-        t2 = Ternd(other_dir, w.addr, ternd_config(n, forward=False))
+        t2 = Ternd(other_dir, w.addr, ternd_config(n))
         t2.start(wait=False)
         rc = t2.wait_exit(10)
         check(rc == 1, f"second ternd exit status {rc}")
@@ -249,13 +249,13 @@ def case_bind_errors(n: int) -> None:
               f"in-use message: {t2.log_text()}")
     if not shutil_which("setpriv"):
         return
-    with World(n, nsd=False, forward=False) as w:
+    with World(n, nsd=False) as w:
         pass  # just frees the address for the unprivileged attempt below
     from server_env import Ternd, ternd_config
     import tempfile
     d = Path(tempfile.mkdtemp(prefix="tern-bind-"))
     os.chmod(d, 0o755)
-    t3 = Ternd(d, ternd_addr(n), ternd_config(n, forward=False))
+    t3 = Ternd(d, ternd_addr(n), ternd_config(n))
     os.chmod(t3.conf, 0o644)
     t3.log.touch()
     os.chmod(t3.log, 0o666)
