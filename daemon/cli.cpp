@@ -30,8 +30,8 @@ util::Expected<CliOptions, std::string> parse_cli(int argc, const char* const* a
       }
       if (path.empty()) return util::unexpected(std::string("the config FILE is empty"));
       if (o.config_path)
-        return util::unexpected("more than one config file given ('" + *o.config_path +
-                                "' and '" + path + "')");
+        return util::unexpected("more than one config file given ('" + *o.config_path + "' and '" +
+                                path + "')");
       o.config_path = path;
     } else if (!a.empty() && a[0] == '-') {
       return util::unexpected("unknown option '" + std::string(a) + "' (see --help)");
@@ -40,17 +40,25 @@ util::Expected<CliOptions, std::string> parse_cli(int argc, const char* const* a
     }
   }
   // Help and version answer even next to other flags, like most daemons.
-  if (help) o.action = CliAction::Help;
-  else if (version) o.action = CliAction::Version;
-  else if (check) o.action = CliAction::CheckConfig;
+  if (help)
+    o.action = CliAction::Help;
+  else if (version)
+    o.action = CliAction::Version;
+  else if (check)
+    o.action = CliAction::CheckConfig;
   return o;
 }
 
 std::string usage_text(std::string_view program) {
   const std::string p(program.empty() ? "ternd" : program);
-  return "usage: " + p + " [-c FILE]                 run in the foreground\n"
-         "       " + p + " --check-config [-c FILE] validate the configuration and exit\n"
-         "       " + p + " --version | -h | --help\n"
+  return "usage: " + p +
+         " [-c FILE]                 run in the foreground\n"
+         "       " +
+         p +
+         " --check-config [-c FILE] validate the configuration and exit\n"
+         "       " +
+         p +
+         " --version | -h | --help\n"
          "\n"
          "  -c, --config FILE  configuration file (YAML); without it the built-in\n"
          "                     defaults apply (see conf/ternd.yaml)\n"

@@ -1,8 +1,9 @@
-// ternd: the tern resolver daemon. The command line lives in cli.cpp; this file only decides
-// what to do with it.
+// ternd: the tern resolver daemon. The command line lives in cli.cpp, the daemon's life in
+// run.cpp; this file only decides which of them to call.
 #include <iostream>
 
 #include "cli.hpp"
+#include "run.hpp"
 
 int main(int argc, char** argv) {
   using namespace tern::daemon;
@@ -22,6 +23,5 @@ int main(int argc, char** argv) {
     print_errors(cfg.error(), std::cerr);
     return 1;
   }
-  std::cout << "ternd: configuration loaded; serving is not wired yet\n";
-  return 0;
+  return run(*opts, *cfg);
 }

@@ -57,7 +57,7 @@ std::optional<MessageCache::Peek> MessageCache::peek(const CacheKey& key) const 
   if (key.qname_lower.empty() || key.qname_lower.size() > dns::kMaxNameWire) return std::nullopt;
   size_t slot = m.find(m.hasher(key), key);
   if (slot == kNoSlot) return std::nullopt;
-  const Entry* e = m.slots[slot];
+  const Entry* e = m.slots[slot].entry;
   int64_t now = m.clock.wall_seconds();
   if (m.dead(e, now)) return std::nullopt;
   bool stale = now >= e->expires_at;
@@ -123,7 +123,10 @@ size_t MessageCache::load(std::istream& in) {
     if (head[1] > static_cast<uint8_t>(EntryKind::Failure)) continue;
     auto kind = static_cast<EntryKind>(head[1]);
     auto inserted_at = static_cast<int64_t>(ins), expires_at = static_cast<int64_t>(exp);
-    if (expires_at <= inserted_at || expires_at - inserted_at > int64_t{UINT32_MAX}) continue;
+    // Plausible wall-clock seconds only (year < 36000), so no time arithmetic can overflow.
+    constexpr int64_t kMaxTime = int64_t{1} << 40;
+    if (inserted_at < 0 || expires_at > kMaxTime || expires_at <= inserted_at) continue;
+    if (expires_at - inserted_at > int64_t{UINT32_MAX}) continue;
     // Today's limits apply to yesterday's entries.
     uint32_t cap = kind == EntryKind::Failure    ? m.opts.servfail_ttl
                    : kind == EntryKind::Negative ? m.opts.max_negative_ttl

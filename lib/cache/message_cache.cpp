@@ -37,34 +37,34 @@ size_t MessageCache::Impl::find(uint64_t h, const CacheKey& k) const {
   if (slots.empty()) return kNoSlot;
   size_t mask = slots.size() - 1;
   for (size_t i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
-    const Entry* e = slots[i];
-    if (!e) return kNoSlot;
-    if (matches(e, h, k)) return i;
+    const detail::Slot& s = slots[i];
+    if (!s.entry) return kNoSlot;
+    if (s.hash == h && matches(s.entry, h, k)) return i;
   }
 }
 
 size_t MessageCache::Impl::slot_of(const Entry* e) const {
   size_t mask = slots.size() - 1;
   for (size_t i = static_cast<size_t>(e->hash) & mask;; i = (i + 1) & mask) {
-    if (slots[i] == e) return i;
-    if (!slots[i]) TERN_BUG("cache entry missing from its table");
+    if (slots[i].entry == e) return i;
+    if (!slots[i].entry) TERN_BUG("cache entry missing from its table");
   }
 }
 
 void MessageCache::Impl::table_put(Entry* e) {
   size_t mask = slots.size() - 1;
   size_t i = static_cast<size_t>(e->hash) & mask;
-  while (slots[i]) i = (i + 1) & mask;
-  slots[i] = e;
+  while (slots[i].entry) i = (i + 1) & mask;
+  slots[i] = {e->hash, e};
 }
 
 void MessageCache::Impl::rehash(size_t nslots) {
-  std::vector<Entry*> old;
+  std::vector<detail::Slot> old;
   old.swap(slots);
-  slots.assign(nslots, nullptr);
+  slots.assign(nslots, detail::Slot{});
   slots.shrink_to_fit();
-  for (Entry* e : old)
-    if (e) table_put(e);
+  for (const detail::Slot& s : old)
+    if (s.entry) table_put(s.entry);
 }
 
 // Backward-shift deletion: pull later members of the probe run into the hole when the hole
@@ -74,16 +74,15 @@ void MessageCache::Impl::table_erase(size_t hole) {
   size_t j = hole;
   while (true) {
     j = (j + 1) & mask;
-    Entry* e = slots[j];
-    if (!e) break;
-    size_t home = static_cast<size_t>(e->hash) & mask;
+    if (!slots[j].entry) break;
+    size_t home = static_cast<size_t>(slots[j].hash) & mask;
     bool stays = hole < j ? (home > hole && home <= j) : (home > hole || home <= j);
     if (!stays) {
-      slots[hole] = e;
+      slots[hole] = slots[j];
       hole = j;
     }
   }
-  slots[hole] = nullptr;
+  slots[hole] = detail::Slot{};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -105,7 +104,7 @@ void MessageCache::Impl::unlink(Entry* e) {
 }
 
 void MessageCache::Impl::erase_at(size_t slot) {
-  Entry* e = slots[slot];
+  Entry* e = slots[slot].entry;
   table_erase(slot);
   unlink(e);
   entry_bytes -= e->alloc_size + detail::kAllocOverhead;
@@ -125,7 +124,7 @@ void MessageCache::Impl::free_all() {
   head = tail = hand = nullptr;
   count = 0;
   entry_bytes = 0;
-  std::vector<Entry*>().swap(slots);
+  std::vector<detail::Slot>().swap(slots);
 }
 
 bool MessageCache::Impl::dead(const Entry* e, int64_t now) const {
@@ -157,7 +156,7 @@ void MessageCache::Impl::evict_to(size_t bound) {
     ++stats.evictions;
   }
   // With nothing left, give back the slot array too (a bound smaller than an empty table).
-  if (!head && bytes_used() > bound) std::vector<Entry*>().swap(slots);
+  if (!head && bytes_used() > bound) std::vector<detail::Slot>().swap(slots);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -358,7 +357,8 @@ void MessageCache::insert(const CacheKey& key, const dns::Message& response) {
     // A failed refresh must not destroy data still fit to serve: fresh data keeps being
     // served and expired data is what serve-stale answers with (RFC 8767 §4).
     size_t old = m.find(h, key);
-    if (old != kNoSlot && m.slots[old]->kind != EntryKind::Failure && !m.dead(m.slots[old], now))
+    if (old != kNoSlot && m.slots[old].entry->kind != EntryKind::Failure &&
+        !m.dead(m.slots[old].entry, now))
       return;
   }
   dns::Message msg;
@@ -384,7 +384,7 @@ std::optional<Hit> MessageCache::lookup(const CacheKey& key, const ReplyPatch& p
     ++m.stats.misses;
     return std::nullopt;
   }
-  Entry* e = m.slots[slot];
+  Entry* e = m.slots[slot].entry;
   int64_t now = m.clock.wall_seconds();
   HitKind kind = HitKind::Fresh;
   if (now >= e->expires_at) {  // expiry second itself is no longer fresh

@@ -9,6 +9,11 @@
 //
 // Invariants: bytes_used() never exceeds Options::max_bytes after any call returns; a stored
 // entry is never served past expiry + max_stale; a stale answer carries TTL 30 (RFC 8767 §4).
+// One instance per loop thread: no locking inside. Coalescing of misses: cache/inflight.hpp.
+//
+// Boundaries, decided once: an entry is fresh while now < inserted + lifetime (at the expiry
+// second it is stale: a fresh answer never carries TTL 0); stale while
+// now - expiry < max_stale. Every record in an entry is clamped to the entry lifetime.
 #pragma once
 
 #include <cstdint>
@@ -83,6 +88,13 @@ class MessageCache {
   // clamped to [min_ttl, max_ttl]; NXDOMAIN/NODATA min(SOA TTL, SOA MINIMUM) (RFC 2308 §5)
   // clamped by max_negative_ttl; SERVFAIL servfail_ttl; TTL 0 not cached. Other rcodes
   // (REFUSED, FORMERR...) are not cached. Replaces an existing entry for the key.
+  // Details: a zero TTL anywhere in answer/authority (or the SOA) means not cached, whatever
+  // min_ttl says; min_ttl does not raise negative lifetimes; a negative answer without SOA is
+  // not cached (RFC 2308 §5); a NOERROR answer that is only a CNAME chain without SOA is kept
+  // as data; additional RRsets that would expire before the entry are left out; truncated
+  // replies and meta-type questions (AXFR...) are not cached; an uncacheable reply leaves an
+  // existing entry alone, and a SERVFAIL never replaces an entry that is still fresh or
+  // servable stale (that data is what serve-stale answers with).
   void insert(const CacheKey& key, const dns::Message& response);
 
   // Writes a reply into out when the key is cached and usable; nullopt otherwise (or when out

@@ -1,8 +1,10 @@
 // Internal to cache/: MessageCache's state, shared by message_cache.cpp (insert, lookup,
 // eviction) and cache_persist.cpp (peek, dump, load). Not part of the API.
 //
-// The table is open addressing with linear probing over Entry pointers and backward-shift
-// deletion (no tombstones), load factor <= 3/4, keyed by a secret-seeded SipHash (key_hash.hpp).
+// The table is open addressing with linear probing and backward-shift deletion (no
+// tombstones), load factor <= 3/4, keyed by a secret-seeded SipHash (key_hash.hpp). A slot
+// holds the hash next to the pointer, so a probe touches an entry only when the full 64-bit
+// hash already matches (one cache miss per hit instead of one per probed slot).
 // Byte accounting: every entry allocation plus kAllocOverhead, plus the slot array.
 // Invariant: bytes_used() <= opts.max_bytes whenever control leaves a public method.
 #pragma once
@@ -27,6 +29,13 @@ inline constexpr uint32_t kStaleTtl = 30;  // RFC 8767 §4: TTL of a stale answe
 inline constexpr size_t kNoSlot = SIZE_MAX;
 }  // namespace detail
 
+namespace detail {
+struct Slot {
+  uint64_t hash = 0;
+  Entry* entry = nullptr;  // null: empty
+};
+}  // namespace detail
+
 struct MessageCache::Impl {
   Impl(const CacheOptions& o, const util::Clock& c) : opts(o), clock(c) {}
   ~Impl() { free_all(); }
@@ -34,7 +43,7 @@ struct MessageCache::Impl {
   CacheOptions opts;
   const util::Clock& clock;
   KeyHasher hasher;
-  std::vector<detail::Entry*> slots;  // size is 0 or a power of two
+  std::vector<detail::Slot> slots;  // size is 0 or a power of two
   size_t count = 0;
   size_t entry_bytes = 0;
   detail::Entry* head = nullptr;  // newest
@@ -43,7 +52,7 @@ struct MessageCache::Impl {
   Stats stats;
 
   static size_t table_bytes_for(size_t nslots) {
-    return nslots ? nslots * sizeof(detail::Entry*) + detail::kAllocOverhead : 0;
+    return nslots ? nslots * sizeof(detail::Slot) + detail::kAllocOverhead : 0;
   }
   static size_t slots_needed(size_t n);
   size_t bytes_used() const { return entry_bytes + table_bytes_for(slots.size()); }

@@ -9,8 +9,8 @@ namespace tern::config {
 
 struct ConfigError {
   std::string file;
-  int line = 0;    // 1-based; 0 when the problem has no place in the file (a missing key)
-  int column = 0;  // 1-based; 0 with line 0
+  int line = 0;     // 1-based; 0 when the problem has no place in the file (a missing key)
+  int column = 0;   // 1-based; 0 with line 0
   std::string key;  // dotted key path, lists indexed from 0: "server.listen[1]"; may be empty
   std::string message;
 

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <functional>
 #include <set>
-#include <sstream>
 
 #include "config/text.hpp"
 #include "config/validate.hpp"
@@ -73,12 +72,13 @@ class Loader {
     }
     if (!errors_.empty()) {
       // Report in file order, as an editor walks the file; errors with no place go last.
-      std::stable_sort(errors_.begin(), errors_.end(), [](const ConfigError& a, const ConfigError& b) {
-        const auto rank = [](const ConfigError& e) {
-          return std::pair{e.line == 0 ? INT_MAX : e.line, e.column};
-        };
-        return rank(a) < rank(b);
-      });
+      std::stable_sort(errors_.begin(), errors_.end(),
+                       [](const ConfigError& a, const ConfigError& b) {
+                         const auto rank = [](const ConfigError& e) {
+                           return std::pair{e.line == 0 ? INT_MAX : e.line, e.column};
+                         };
+                         return rank(a) < rank(b);
+                       });
       return util::unexpected(std::move(errors_));
     }
     return std::move(cfg_);
@@ -126,8 +126,9 @@ class Loader {
     }
     std::set<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
-      const YAML::Node& key = it->first;
-      const YAML::Node& value = it->second;
+      // Copies: the iterator's pair is a temporary proxy, so references would dangle.
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
       if (!key.IsScalar()) {
         add(key, path, "expected a plain key name, got " + std::string(kind(key)));
         continue;
@@ -141,8 +142,10 @@ class Loader {
         std::vector<std::string_view> names;
         for (const Field& cand : fields) names.push_back(cand.name);
         std::string msg = "unknown key";
-        if (auto best = closest_match(name, names)) msg += "; did you mean \"" + std::string(*best) + "\"?";
-        else msg += " (known here: " + list(names) + ")";
+        if (auto best = closest_match(name, names))
+          msg += "; did you mean \"" + std::string(*best) + "\"?";
+        else
+          msg += " (known here: " + list(names) + ")";
         add(key, child, msg);
         continue;
       }
@@ -170,10 +173,12 @@ class Loader {
       add(n, path, "expected a list, got " + std::string(kind(n)));
       return;
     }
-    for (std::size_t i = 0; i < n.size(); ++i) {
+    std::size_t i = 0;
+    for (auto it = n.begin(); it != n.end(); ++it, ++i) {
+      const YAML::Node element = *it;
       const std::string child = index(path, i);
-      remember(n[i], child);
-      item(n[i], child);
+      remember(element, child);
+      item(element, child);
     }
   }
 
@@ -204,7 +209,8 @@ class Loader {
   template <class T>
   std::function<void(const YAML::Node&, const std::string&)> count(T& out, uint64_t max) {
     return [this, &out, max](const YAML::Node& n, const std::string& p) {
-      value(n, p, "a whole number", out, [max](const std::string& s) { return parse_count(s, max); });
+      value(n, p, "a whole number", out,
+            [max](const std::string& s) { return parse_count(s, max); });
     };
   }
   std::function<void(const YAML::Node&, const std::string&)> flag(bool& out) {
@@ -214,7 +220,8 @@ class Loader {
   }
   std::function<void(const YAML::Node&, const std::string&)> millis(Milliseconds& out) {
     return [this, &out](const YAML::Node& n, const std::string& p) {
-      value(n, p, "a duration like 10s", out, [](const std::string& s) { return parse_duration(s); });
+      value(n, p, "a duration like 10s", out,
+            [](const std::string& s) { return parse_duration(s); });
     };
   }
   std::function<void(const YAML::Node&, const std::string&)> seconds(Seconds& out) {
@@ -243,7 +250,8 @@ class Loader {
         }
       }
       std::string msg = "expected " + expected + ", got \"" + *s + "\"";
-      if (auto best = closest_match(*s, names)) msg += "; did you mean \"" + std::string(*best) + "\"?";
+      if (auto best = closest_match(*s, names))
+        msg += "; did you mean \"" + std::string(*best) + "\"?";
       add(n, p, msg);
     };
   }
@@ -251,9 +259,9 @@ class Loader {
   // An endpoint list entry or value; a bare address takes `default_port`.
   std::optional<net::Endpoint> endpoint(const YAML::Node& n, const std::string& path,
                                         net::Port default_port) {
-    const std::string expected = "expected an address:port like 127.0.0.1:" +
-                                 std::to_string(default_port) + " or [::1]:" +
-                                 std::to_string(default_port);
+    const std::string expected =
+        "expected an address:port like 127.0.0.1:" + std::to_string(default_port) +
+        " or [::1]:" + std::to_string(default_port);
     auto s = scalar(n, path, "an address:port like 127.0.0.1:" + std::to_string(default_port));
     if (!s) return std::nullopt;
     auto e = net::parse_endpoint(*s, default_port);
@@ -266,46 +274,58 @@ class Loader {
 
   // ---- the schema ----------------------------------------------------------------------
   void walk_root(const YAML::Node& root) {
-    map(root, "", {
-        {"server", [this](const YAML::Node& n, const std::string& p) { server(n, p); }},
-        {"resolver", [this](const YAML::Node& n, const std::string& p) { resolver(n, p); }},
-        {"forward", [this](const YAML::Node& n, const std::string& p) { forward(n, p); }},
-        {"cache", [this](const YAML::Node& n, const std::string& p) { cache(n, p); }},
-        {"logging", [this](const YAML::Node& n, const std::string& p) { logging(n, p); }},
-        {"control", [this](const YAML::Node& n, const std::string& p) {
-           map(n, p, {{"socket", text(cfg_.control.socket)}});
-         }},
-        {"metrics", [this](const YAML::Node& n, const std::string& p) { metrics(n, p); }},
-    });
+    map(root, "",
+        {
+            {"server", [this](const YAML::Node& n, const std::string& p) { server(n, p); }},
+            {"resolver", [this](const YAML::Node& n, const std::string& p) { resolver(n, p); }},
+            {"forward", [this](const YAML::Node& n, const std::string& p) { forward(n, p); }},
+            {"cache", [this](const YAML::Node& n, const std::string& p) { cache(n, p); }},
+            {"logging", [this](const YAML::Node& n, const std::string& p) { logging(n, p); }},
+            {"control",
+             [this](const YAML::Node& n, const std::string& p) {
+               map(n, p, {{"socket", text(cfg_.control.socket)}});
+             }},
+            {"metrics", [this](const YAML::Node& n, const std::string& p) { metrics(n, p); }},
+        });
   }
 
   void server(const YAML::Node& node, const std::string& path) {
     ServerOptions& s = cfg_.server;
-    map(node, path, {
-        {"listen", [this, &s](const YAML::Node& n, const std::string& p) {
-           s.listen.clear();
-           each(n, p, [&](const YAML::Node& item, const std::string& ip) {
-             if (auto e = endpoint(item, ip, net::kDnsPort)) s.listen.push_back(*e);
-           });
-         }},
-        {"access-control", [this, &s](const YAML::Node& n, const std::string& p) {
-           s.access_control.clear();
-           each(n, p, [&](const YAML::Node& item, const std::string& ip) { access_rule(item, ip); });
-         }},
-        {"udp-payload-size", count(s.udp_payload_size, 65535)},
-        {"tcp", [this, &s](const YAML::Node& n, const std::string& p) {
-           map(n, p, {{"idle-timeout", millis(s.tcp.idle_timeout)},
-                      {"max-connections", count(s.tcp.max_connections, UINT32_MAX)}});
-         }},
-        {"user", text(s.user)},
-        {"chaos", [this, &s](const YAML::Node& n, const std::string& p) {
-           map(n, p, {{"version", text(s.chaos.version)}, {"identity", text(s.chaos.identity)}});
-         }},
-        {"rate-limit", [this, &s](const YAML::Node& n, const std::string& p) {
-           map(n, p, {{"qps", count(s.rate_limit.qps, UINT32_MAX)},
-                      {"slip", count(s.rate_limit.slip, UINT32_MAX)}});
-         }},
-    });
+    map(node, path,
+        {
+            {"listen",
+             [this, &s](const YAML::Node& n, const std::string& p) {
+               s.listen.clear();
+               each(n, p, [&](const YAML::Node& item, const std::string& ip) {
+                 if (auto e = endpoint(item, ip, net::kDnsPort)) s.listen.push_back(*e);
+               });
+             }},
+            {"access-control",
+             [this, &s](const YAML::Node& n, const std::string& p) {
+               s.access_control.clear();
+               each(n, p,
+                    [&](const YAML::Node& item, const std::string& ip) { access_rule(item, ip); });
+             }},
+            {"udp-payload-size", count(s.udp_payload_size, 65535)},
+            {"tcp",
+             [this, &s](const YAML::Node& n, const std::string& p) {
+               map(n, p,
+                   {{"idle-timeout", millis(s.tcp.idle_timeout)},
+                    {"max-connections", count(s.tcp.max_connections, UINT32_MAX)}});
+             }},
+            {"user", text(s.user)},
+            {"chaos",
+             [this, &s](const YAML::Node& n, const std::string& p) {
+               map(n, p,
+                   {{"version", text(s.chaos.version)}, {"identity", text(s.chaos.identity)}});
+             }},
+            {"rate-limit",
+             [this, &s](const YAML::Node& n, const std::string& p) {
+               map(n, p,
+                   {{"qps", count(s.rate_limit.qps, UINT32_MAX)},
+                    {"slip", count(s.rate_limit.slip, UINT32_MAX)}});
+             }},
+        });
   }
 
   void access_rule(const YAML::Node& n, const std::string& path) {
@@ -313,22 +333,27 @@ class Loader {
         "expected one of {allow: X}, {refuse: X}, {deny: X} with X a prefix like 10.0.0.0/8, "
         "an address, or a class name";
     if (!n.IsMap() || n.size() != 1) {
-      add(n, path, shape + ", got " + std::string(kind(n)) +
-                       (n.IsMap() ? " with " + std::to_string(n.size()) + " keys" : ""));
+      add(n, path,
+          shape + ", got " + std::string(kind(n)) +
+              (n.IsMap() ? " with " + std::to_string(n.size()) + " keys" : ""));
       return;
     }
     const auto it = n.begin();
-    const YAML::Node& key = it->first;
-    const YAML::Node& val = it->second;
+    const YAML::Node key = it->first;
+    const YAML::Node val = it->second;
     const std::string name = key.IsScalar() ? key.Scalar() : std::string();
     AccessRule rule;
-    if (name == "allow") rule.action = net::AclAction::Allow;
-    else if (name == "refuse") rule.action = net::AclAction::Refuse;
-    else if (name == "deny") rule.action = net::AclAction::Deny;
+    if (name == "allow")
+      rule.action = net::AclAction::Allow;
+    else if (name == "refuse")
+      rule.action = net::AclAction::Refuse;
+    else if (name == "deny")
+      rule.action = net::AclAction::Deny;
     else {
       static constexpr std::string_view kActions[] = {"allow", "refuse", "deny"};
       std::string msg = "unknown action \"" + name + "\"; expected allow, refuse or deny";
-      if (auto best = closest_match(name, kActions)) msg += " (did you mean \"" + std::string(*best) + "\"?)";
+      if (auto best = closest_match(name, kActions))
+        msg += " (did you mean \"" + std::string(*best) + "\"?)";
       add(key, join(path, name), msg);
       return;
     }
@@ -338,7 +363,8 @@ class Loader {
     if (s->find('/') != std::string::npos) {
       auto p = net::parse_prefix(*s);
       if (!p) {
-        add(val, vpath, "expected a prefix like 10.0.0.0/8 (" + net::render_error(*s, p.error()) + ")");
+        add(val, vpath,
+            "expected a prefix like 10.0.0.0/8 (" + net::render_error(*s, p.error()) + ")");
         return;
       }
       rule.subject = *p;
@@ -347,18 +373,21 @@ class Loader {
     } else if (auto c = net::parse_address_class(*s)) {
       rule.subject = *c;
     } else {
-      static constexpr std::string_view kClasses[] = {"unspecified", "loopback",  "private",
-                                                      "shared",      "link-local", "multicast",
+      static constexpr std::string_view kClasses[] = {"unspecified", "loopback",     "private",
+                                                      "shared",      "link-local",   "multicast",
                                                       "broadcast",   "documentation"};
-      const bool looks_numeric = s->find_first_not_of("0123456789abcdefABCDEF.:%[] ") == std::string::npos;
+      const bool looks_numeric =
+          s->find_first_not_of("0123456789abcdefABCDEF.:%[] ") == std::string::npos;
       std::string msg;
       if (looks_numeric && !s->empty()) {
         msg = "expected an address (" + net::render_error(*s, a.error()) + ")";
       } else {
         msg = "unknown address class \"" + *s + "\"";
-        if (auto best = closest_match(*s, kClasses)) msg += "; did you mean \"" + std::string(*best) + "\"?";
-        else msg += " (expected a prefix, an address, or one of: " +
-                    list({std::begin(kClasses), std::end(kClasses)}) + ")";
+        if (auto best = closest_match(*s, kClasses))
+          msg += "; did you mean \"" + std::string(*best) + "\"?";
+        else
+          msg += " (expected a prefix, an address, or one of: " +
+                 list({std::begin(kClasses), std::end(kClasses)}) + ")";
       }
       add(val, vpath, msg);
       return;
@@ -368,17 +397,19 @@ class Loader {
 
   void resolver(const YAML::Node& node, const std::string& path) {
     ResolverOptions& r = cfg_.resolver;
-    map(node, path, {
-        {"mode", choice(r.mode, {{"recursive", ResolverMode::Recursive},
-                                  {"forward", ResolverMode::Forward}})},
-        {"root-hints", text(r.root_hints)},
-        {"qname-minimisation", choice(r.qname_minimisation, {{"strict", QnameMinimisation::Strict},
-                                                             {"relaxed", QnameMinimisation::Relaxed},
-                                                             {"off", QnameMinimisation::Off}})},
-        {"query-ipv4", flag(r.query_ipv4)},
-        {"query-ipv6", flag(r.query_ipv6)},
-        {"max-concurrent", count(r.max_concurrent, UINT32_MAX)},
-    });
+    map(node, path,
+        {
+            {"mode", choice(r.mode, {{"recursive", ResolverMode::Recursive},
+                                     {"forward", ResolverMode::Forward}})},
+            {"root-hints", text(r.root_hints)},
+            {"qname-minimisation",
+             choice(r.qname_minimisation, {{"strict", QnameMinimisation::Strict},
+                                           {"relaxed", QnameMinimisation::Relaxed},
+                                           {"off", QnameMinimisation::Off}})},
+            {"query-ipv4", flag(r.query_ipv4)},
+            {"query-ipv6", flag(r.query_ipv6)},
+            {"max-concurrent", count(r.max_concurrent, UINT32_MAX)},
+        });
   }
 
   void forward(const YAML::Node& node, const std::string& path) {
@@ -387,69 +418,87 @@ class Loader {
     each(node, path, [&](const YAML::Node& item, const std::string& ip) {
       ForwardZone z;
       bool has_zone = false, has_upstreams = false;
-      map(item, ip, {
-          {"zone", [&](const YAML::Node& n, const std::string& p) {
-             has_zone = true;
-             auto s = scalar(n, p, "a zone name like example.com.");
-             if (!s) return;
-             auto name = normalise_zone(*s);
-             if (!name) add(n, p, name.error());
-             else z.zone = *name;
-           }},
-          {"upstreams", [&](const YAML::Node& n, const std::string& p) {
-             has_upstreams = true;
-             each(n, p, [&](const YAML::Node& u, const std::string& up) {
-               if (auto e = endpoint(u, up, net::kDnsPort)) z.upstreams.push_back(*e);
-             });
-           }},
-      });
-      if (item.IsMap() && !has_zone) add(item, join(ip, "zone"), "missing; every forward entry names its zone");
-      if (item.IsMap() && !has_upstreams) add(item, join(ip, "upstreams"), "missing; list at least one upstream");
+      map(item, ip,
+          {
+              {"zone",
+               [&](const YAML::Node& n, const std::string& p) {
+                 has_zone = true;
+                 auto s = scalar(n, p, "a zone name like example.com.");
+                 if (!s) return;
+                 auto name = normalise_zone(*s);
+                 if (!name)
+                   add(n, p, name.error());
+                 else
+                   z.zone = *name;
+               }},
+              {"upstreams",
+               [&](const YAML::Node& n, const std::string& p) {
+                 has_upstreams = true;
+                 each(n, p, [&](const YAML::Node& u, const std::string& up) {
+                   if (auto e = endpoint(u, up, net::kDnsPort)) z.upstreams.push_back(*e);
+                 });
+               }},
+          });
+      if (item.IsMap() && !has_zone)
+        add(item, join(ip, "zone"), "missing; every forward entry names its zone");
+      if (item.IsMap() && !has_upstreams)
+        add(item, join(ip, "upstreams"), "missing; list at least one upstream");
       cfg_.forward.push_back(std::move(z));
     });
   }
 
   void cache(const YAML::Node& node, const std::string& path) {
     CacheOptions& c = cfg_.cache;
-    map(node, path, {
-        {"max-size", [this, &c](const YAML::Node& n, const std::string& p) {
-           value(n, p, "a size like 64MiB", c.max_size, [](const std::string& s) { return parse_size(s); });
-         }},
-        {"min-ttl", seconds(c.min_ttl)},
-        {"max-ttl", seconds(c.max_ttl)},
-        {"max-negative-ttl", seconds(c.max_negative_ttl)},
-        {"serve-stale", [this, &c](const YAML::Node& n, const std::string& p) {
-           map(n, p, {{"enabled", flag(c.serve_stale.enabled)},
-                      {"max-stale", seconds(c.serve_stale.max_stale)},
-                      {"client-timeout", millis(c.serve_stale.client_timeout)}});
-         }},
-        {"prefetch", flag(c.prefetch)},
-        {"persist", flag(c.persist)},
-        {"persist-file", text(c.persist_file)},
-    });
+    map(node, path,
+        {
+            {"max-size",
+             [this, &c](const YAML::Node& n, const std::string& p) {
+               value(n, p, "a size like 64MiB", c.max_size,
+                     [](const std::string& s) { return parse_size(s); });
+             }},
+            {"min-ttl", seconds(c.min_ttl)},
+            {"max-ttl", seconds(c.max_ttl)},
+            {"max-negative-ttl", seconds(c.max_negative_ttl)},
+            {"serve-stale",
+             [this, &c](const YAML::Node& n, const std::string& p) {
+               map(n, p,
+                   {{"enabled", flag(c.serve_stale.enabled)},
+                    {"max-stale", seconds(c.serve_stale.max_stale)},
+                    {"client-timeout", millis(c.serve_stale.client_timeout)}});
+             }},
+            {"prefetch", flag(c.prefetch)},
+            {"persist", flag(c.persist)},
+            {"persist-file", text(c.persist_file)},
+        });
   }
 
   void logging(const YAML::Node& node, const std::string& path) {
     LoggingOptions& l = cfg_.logging;
-    map(node, path, {
-        {"level", choice(l.level, {{"trace", LogLevel::Trace}, {"debug", LogLevel::Debug},
-                                   {"info", LogLevel::Info}, {"warn", LogLevel::Warn},
-                                   {"error", LogLevel::Error}, {"critical", LogLevel::Critical},
-                                   {"off", LogLevel::Off}})},
-        {"queries", flag(l.queries)},
-    });
+    map(node, path,
+        {
+            {"level", choice(l.level, {{"trace", LogLevel::Trace},
+                                       {"debug", LogLevel::Debug},
+                                       {"info", LogLevel::Info},
+                                       {"warn", LogLevel::Warn},
+                                       {"error", LogLevel::Error},
+                                       {"critical", LogLevel::Critical},
+                                       {"off", LogLevel::Off}})},
+            {"queries", flag(l.queries)},
+        });
   }
 
   void metrics(const YAML::Node& node, const std::string& path) {
-    map(node, path, {
-        {"listen", [this](const YAML::Node& n, const std::string& p) {
-           if (n.IsScalar() && n.Scalar().empty()) {
-             cfg_.metrics.listen.reset();
-             return;
-           }
-           if (auto e = endpoint(n, p, kDefaultMetricsPort)) cfg_.metrics.listen = *e;
-         }},
-    });
+    map(node, path,
+        {
+            {"listen",
+             [this](const YAML::Node& n, const std::string& p) {
+               if (n.IsScalar() && n.Scalar().empty()) {
+                 cfg_.metrics.listen.reset();
+                 return;
+               }
+               if (auto e = endpoint(n, p, kDefaultMetricsPort)) cfg_.metrics.listen = *e;
+             }},
+        });
   }
 
   Config cfg_;

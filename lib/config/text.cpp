@@ -29,8 +29,7 @@ constexpr int64_t kMaxDurationMs = int64_t{10} * 365 * 86'400'000;
 }  // namespace
 
 util::Expected<uint64_t, std::string> parse_count(std::string_view text, uint64_t max) {
-  if (!all_digits(text))
-    return unexpected("expected a whole number 0.." + std::to_string(max));
+  if (!all_digits(text)) return unexpected("expected a whole number 0.." + std::to_string(max));
   uint64_t v = 0;
   if (!to_u64(text, max, v))
     return unexpected("expected a whole number 0.." + std::to_string(max) + ", got " +
@@ -45,10 +44,14 @@ util::Expected<uint64_t, std::string> parse_size(std::string_view text) {
   if (i == 0) return unexpected(expected);
   std::string_view unit = text.substr(i);
   uint64_t mult = 1;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "KiB") mult = kKiB;
-  else if (unit == "MiB") mult = kMiB;
-  else if (unit == "GiB") mult = kGiB;
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "KiB")
+    mult = kKiB;
+  else if (unit == "MiB")
+    mult = kMiB;
+  else if (unit == "GiB")
+    mult = kGiB;
   else if (unit == "K" || unit == "KB" || unit == "k" || unit == "kB" || unit == "M" ||
            unit == "MB" || unit == "G" || unit == "GB")
     return unexpected(expected + " (units are binary: KiB, MiB, GiB)");
@@ -67,13 +70,20 @@ util::Expected<Milliseconds, std::string> parse_duration(std::string_view text) 
   if (i == 0) return unexpected(expected);
   std::string_view unit = text.substr(i);
   int64_t mult = 0;
-  if (unit == "ms") mult = 1;
-  else if (unit == "s") mult = 1000;
-  else if (unit == "m") mult = 60'000;
-  else if (unit == "h") mult = 3'600'000;
-  else if (unit == "d") mult = 86'400'000;
-  else if (unit.empty()) return unexpected(expected + " (a unit is required)");
-  else return unexpected(expected);
+  if (unit == "ms")
+    mult = 1;
+  else if (unit == "s")
+    mult = 1000;
+  else if (unit == "m")
+    mult = 60'000;
+  else if (unit == "h")
+    mult = 3'600'000;
+  else if (unit == "d")
+    mult = 86'400'000;
+  else if (unit.empty())
+    return unexpected(expected + " (a unit is required)");
+  else
+    return unexpected(expected);
   uint64_t n = 0;
   const uint64_t max = static_cast<uint64_t>(kMaxDurationMs / mult);
   if (!to_u64(text.substr(0, i), max, n)) return unexpected("duration longer than 10 years");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dns/rdata.hpp"
 #include "dns/wire_reader.hpp"
 #include "dns/wire_writer.hpp"
 
@@ -150,54 +151,68 @@ bool read_rdata(WireReader& r, RRType type, uint16_t rdlength, std::vector<uint8
   return r.ok();
 }
 
-void write_rdata(WireWriter& w, const ResourceRecord& rr, Compression c) {
-  const Layout* layout = layout_for(rr.type);
-  if (!layout) {
-    w.bytes(rr.rdata);
-    return;
-  }
-  Compression nc = (layout->compressible && c == Compression::On) ? Compression::On
-                                                                   : Compression::Off;
-  // rdata was produced by read_rdata or a typed encoder, but re-check every bound anyway.
-  std::span<const uint8_t> d = rr.rdata;
+namespace {
+
+// Walks rdata along layout; calls on_name(offset, name) for each name field and
+// on_bytes(offset, len) for every other run. Returns false (having called nothing more)
+// as soon as the bytes do not follow the layout.
+template <class OnName, class OnBytes>
+bool walk_layout(const Layout& layout, std::span<const uint8_t> d, OnName&& on_name,
+                 OnBytes&& on_bytes) {
   size_t pos = 0;
-  bool bad = false;
-  for_each_field(*layout, [&](Field f) {
+  bool good = true;
+  for_each_field(layout, [&](Field f) {
     switch (f) {
       case Field::Name: {
         size_t p = pos;
         while (p < d.size() && d[p] != 0 && (d[p] & 0xC0) == 0) p += 1u + d[p];
-        if (p >= d.size() || d[p] != 0) return !(bad = true);
+        if (p >= d.size() || d[p] != 0) return good = false;
         auto n = Name::from_wire(d.subspan(pos, p + 1 - pos));
-        if (!n) return !(bad = true);
-        w.name(*n, nc);
+        if (!n) return good = false;
+        on_name(*n);
         pos = p + 1;
         return true;
       }
       case Field::CharString: {
-        if (pos >= d.size() || pos + 1u + d[pos] > d.size()) return !(bad = true);
-        w.bytes(d.subspan(pos, 1u + d[pos]));
+        if (pos >= d.size() || d.size() - pos < 1u + d[pos]) return good = false;
+        on_bytes(d.subspan(pos, 1u + d[pos]));
         pos += 1u + d[pos];
         return true;
       }
       case Field::Rest:
-        w.bytes(d.subspan(pos));
+        on_bytes(d.subspan(pos));
         pos = d.size();
         return true;
       default: {
         size_t n = field_fixed(f);
-        if (pos + n > d.size()) return !(bad = true);
-        w.bytes(d.subspan(pos, n));
+        if (d.size() - pos < n) return good = false;
+        on_bytes(d.subspan(pos, n));
         pos += n;
         return true;
       }
     }
   });
-  if (bad || pos != d.size()) {
-    // Not in the layout we expect: write it as opaque bytes rather than guessing.
-    // (Only reachable through a hand-built record; parse_message never produces one.)
-    w.bytes(d.subspan(std::min(pos, d.size())));
+  return good && pos == d.size();
+}
+
+}  // namespace
+
+void write_rdata(WireWriter& w, const ResourceRecord& rr, Compression c) {
+  const Layout* layout = layout_for(rr.type);
+  // rdata came from read_rdata or a typed encoder, but a hand-built record may not follow the
+  // layout: check the whole of it first and then write it as opaque bytes rather than guess
+  // (a half-compressed RDATA would decode to something else).
+  auto ignore_name = [](const Name&) {};
+  auto ignore_bytes = [](std::span<const uint8_t>) {};
+  if (!layout || !walk_layout(*layout, rr.rdata, ignore_name, ignore_bytes)) {
+    w.bytes(rr.rdata);
+    return;
   }
+  Compression nc = (layout->compressible && c == Compression::On) ? Compression::On
+                                                                   : Compression::Off;
+  (void)walk_layout(
+      *layout, rr.rdata, [&](const Name& n) { w.name(n, nc); },
+      [&](std::span<const uint8_t> b) { w.bytes(b); });
 }
 
 RCode Message::rcode() const {
@@ -291,6 +306,9 @@ Expected<Message, WireError> parse_message(std::span<const uint8_t> wire) {
       rr.rclass = static_cast<RRClass>(rclass);
       rr.ttl = ttl;
       if (!read_rdata(r, rr.type, rdlen, rr.rdata)) return unexpected(r.error());
+      // Well-known types must decode under their own rules (rdata.hpp lists them); every
+      // other type stays opaque (RFC 3597) and is never rejected for its content.
+      if (auto valid = rdata::validate(rr.type, rr.rdata); !valid) return unexpected(valid.error());
       out.push_back(std::move(rr));
     }
   }

@@ -72,7 +72,9 @@ struct Message {
 
 // Parses a whole message. Rejects (with the named defect): truncation anywhere, counts that
 // exceed the packet, trailing bytes, bad names, RDATA whose length does not match its type's
-// layout, an OPT outside the additional section, twice, or not owned by the root.
+// layout, RDATA of a typed well-known type that rdata::validate() refuses (any class), an OPT
+// outside the additional section, twice, or not owned by the root. EDNS option contents are
+// framed (code, length) but not interpreted here: see dns/edns.hpp for the typed views.
 util::Expected<Message, WireError> parse_message(std::span<const uint8_t> wire);
 
 // Reads the RDATA of one record (rdlength octets at r's position) into uncompressed form.

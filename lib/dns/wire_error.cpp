@@ -19,6 +19,9 @@ std::string_view to_string(WireError e) {
     case WireError::BadEdnsOption: return "EDNS option runs past the OPT RDATA";
     case WireError::BadText: return "text form does not parse";
     case WireError::BufferTooSmall: return "output buffer too small";
+    case WireError::BadTypeBitmap: return "malformed type bitmap";
+    case WireError::BadSvcParam: return "malformed or misordered SvcParam";
+    case WireError::BadRdataField: return "RDATA field value not allowed by its type";
   }
   return "unknown wire error";
 }

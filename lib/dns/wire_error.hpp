@@ -23,6 +23,9 @@ enum class WireError : uint8_t {
   BadEdnsOption,         // an EDNS option's length runs past the OPT RDATA
   BadText,               // text form that does not parse (test fixtures, config)
   BufferTooSmall,        // the output buffer cannot hold even the header and question
+  BadTypeBitmap,         // NSEC/NSEC3 type bitmap: window order, length 1..32, trailing zeros
+  BadSvcParam,           // SVCB/HTTPS SvcParams out of key order or malformed (RFC 9460 §2.2)
+  BadRdataField,         // an RDATA field holds a value its type forbids (e.g. empty CAA tag)
 };
 
 std::string_view to_string(WireError e);

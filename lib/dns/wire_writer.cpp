@@ -7,7 +7,8 @@
 namespace tern::dns {
 
 bool WireWriter::room(size_t n) {
-  if (overflow_ || limit_ - len_ < n) {
+  // len_ > limit_ happens after set_limit() below the current size: that is an overflow too.
+  if (overflow_ || len_ > limit_ || limit_ - len_ < n) {
     overflow_ = true;
     return false;
   }
@@ -56,14 +57,16 @@ bool WireWriter::matches_at(size_t offset, std::span<const uint8_t> wire, size_t
   size_t cur = offset;
   unsigned hops = 0;
   while (true) {
+    if (cur >= len_) return false;  // never read past what this writer wrote
     uint8_t len = buf_[cur];
     if ((len & 0xC0) == 0xC0) {
-      if (++hops > kMaxCompressionHops) return false;
+      if (cur + 1 >= len_ || ++hops > kMaxCompressionHops) return false;
       cur = (static_cast<size_t>(len & 0x3F) << 8) | buf_[cur + 1];
       continue;
     }
     if (len != wire[pos]) return false;
     if (len == 0) return true;
+    if (cur + 1u + len > len_) return false;
     for (size_t i = 1; i <= len; ++i)
       if (ascii_lower(buf_[cur + i]) != ascii_lower(wire[pos + i])) return false;
     cur += 1u + len;
@@ -79,12 +82,22 @@ int WireWriter::find_suffix(std::span<const uint8_t> wire, size_t pos) const {
 
 void WireWriter::name(const Name& n, Compression c) {
   auto wire = n.wire();
+  // Offsets of the labels written for this name. They become compression targets only once
+  // the whole name is in the buffer: a target registered mid-name would let a later suffix of
+  // the same name match against octets not yet written (found by fuzz_message: the match read
+  // stale buffer contents and emitted a pointer into the name itself).
+  uint16_t mine[kMaxNameWire / 2 + 1];
+  size_t nmine = 0;
+  auto commit = [&] {
+    for (size_t i = 0; i < nmine && ntargets_ < kMaxTargets; ++i) targets_[ntargets_++] = mine[i];
+  };
   size_t pos = 0;
   while (wire[pos] != 0) {
     if (c == Compression::On) {
       int at = find_suffix(wire, pos);
       if (at >= 0) {
         u16(static_cast<uint16_t>(0xC000u | static_cast<unsigned>(at)));
+        if (!overflow_) commit();
         return;
       }
     }
@@ -93,11 +106,11 @@ void WireWriter::name(const Name& n, Compression c) {
     if (!room(llen)) return;
     std::memcpy(buf_.data() + len_, wire.data() + pos, llen);
     len_ += llen;
-    if (c == Compression::On && here < 0x4000 && ntargets_ < kMaxTargets)
-      targets_[ntargets_++] = static_cast<uint16_t>(here);
+    if (c == Compression::On && here < 0x4000) mine[nmine++] = static_cast<uint16_t>(here);
     pos += llen;
   }
   u8(0);
+  if (!overflow_) commit();
 }
 
 }  // namespace tern::dns

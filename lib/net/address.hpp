@@ -57,8 +57,8 @@ class Address {
   constexpr const std::array<uint8_t, 16>& bytes() const { return bytes_; }
   // The IPv4 address as a host-order integer; only meaningful when is_v4().
   constexpr uint32_t v4_value() const {
-    return (uint32_t{bytes_[0]} << 24) | (uint32_t{bytes_[1]} << 16) |
-           (uint32_t{bytes_[2]} << 8) | uint32_t{bytes_[3]};
+    return (uint32_t{bytes_[0]} << 24) | (uint32_t{bytes_[1]} << 16) | (uint32_t{bytes_[2]} << 8) |
+           uint32_t{bytes_[3]};
   }
 
   // ::ffff:a.b.c.d (RFC 4291 §2.5.5.2).

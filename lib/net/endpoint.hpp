@@ -1,19 +1,15 @@
 // net::Endpoint: an address and a port, as written in `listen:` and `upstreams:` keys
 // (`127.0.0.1:53`, `[::1]:53`, or a bare address that takes a default port) and as passed to
-// and from the socket API (sockaddr_in / sockaddr_in6). A bare IPv6 address with a port,
+// and from the socket API (net/sockaddr.hpp). A bare IPv6 address with a port,
 // `::1:53`, is refused: the port cannot be told from the last group, so brackets are required.
 // Where a default port applies, a bare unbracketed IPv6 address is accepted (`fd00::53`) unless
 // it is ambiguous in that way: its last group is all decimal digits and what precedes it is an
 // address on its own (`::1:53`, `2001:db8::1:0`). Those need brackets: `[2001:db8::1:0]`.
 #pragma once
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <compare>
 #include <cstddef>
 #include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,20 +33,6 @@ struct Endpoint {
 util::Expected<Endpoint, ParseError> parse_endpoint(std::string_view text);
 // As parse_endpoint, but a bare address (`a.b.c.d`, `v6`, `[v6]`) takes `default_port`.
 util::Expected<Endpoint, ParseError> parse_endpoint(std::string_view text, Port default_port);
-
-// A sockaddr_in or sockaddr_in6 ready for bind/connect/sendto, with its length.
-struct SockAddr {
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-
-  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
-  sockaddr* get() { return reinterpret_cast<sockaddr*>(&storage); }
-};
-
-SockAddr to_sockaddr(const Endpoint& e);
-// Reads an AF_INET/AF_INET6 address of at least the right length; anything else (another
-// family, a short length) is nullopt. A sin6_scope_id is dropped: we do not carry zones.
-std::optional<Endpoint> from_sockaddr(const sockaddr* sa, socklen_t length);
 
 }  // namespace tern::net
 

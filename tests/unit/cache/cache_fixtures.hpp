@@ -32,14 +32,16 @@ inline dns::ResourceRecord a(const char* owner, uint32_t ttl, uint8_t last = 1) 
 }
 
 inline dns::ResourceRecord cname(const char* owner, uint32_t ttl, const char* target) {
-  auto w = N(target).wire();
+  dns::Name t = N(target);
+  auto w = t.wire();
   return rr(owner, dns::RRType::CNAME, ttl, {w.begin(), w.end()});
 }
 
 inline dns::ResourceRecord soa(const char* zone, uint32_t ttl, uint32_t minimum) {
   std::vector<uint8_t> d;
   for (const char* n : {"ns1.example.", "hostmaster.example."}) {
-    auto w = N(n).wire();
+    dns::Name nn = N(n);
+    auto w = nn.wire();
     d.insert(d.end(), w.begin(), w.end());
   }
   for (uint32_t v : {2024010101u, 7200u, 3600u, 1209600u, minimum})

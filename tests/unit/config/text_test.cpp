@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "config/text.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace tern::config;
 using namespace std::chrono_literals;

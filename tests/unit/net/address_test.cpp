@@ -1,9 +1,8 @@
-#include <catch2/catch.hpp>
+#include "net/address.hpp"
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <unordered_set>
-
-#include "net/address.hpp"
 
 using namespace tern::net;
 
@@ -24,8 +23,8 @@ std::string canon(const char* text) {
 }  // namespace
 
 TEST_CASE("well-formed dotted quads parse and print back unchanged", "[net][ipv4]") {
-  const char* good[] = {"0.0.0.0", "1.2.3.4", "127.0.0.1", "255.255.255.255", "10.0.0.1",
-                        "192.168.100.200", "9.99.199.249"};
+  const char* good[] = {"0.0.0.0",  "1.2.3.4",         "127.0.0.1",   "255.255.255.255",
+                        "10.0.0.1", "192.168.100.200", "9.99.199.249"};
   for (const char* t : good) {
     INFO(t);
     auto a = parse_ipv4(t);
@@ -88,7 +87,7 @@ TEST_CASE("an error renders with its input and the part it is about", "[net][err
 TEST_CASE("IPv6 text forms of RFC 4291 section 2.2 parse to the right bytes", "[net][ipv6]") {
   auto a = parse_ipv6("2001:DB8:0:0:8:800:200C:417A");
   REQUIRE(a);
-  const std::array<uint8_t, 16> want{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+  const std::array<uint8_t, 16> want{0x20, 0x01, 0x0d, 0xb8, 0,    0,    0,    0,
                                      0,    8,    8,    0,    0x20, 0x0c, 0x41, 0x7a};
   CHECK(a->bytes() == want);
   auto b = parse_ipv6("2001:db8::8:800:200c:417a");

@@ -1,11 +1,10 @@
-#include <catch2/catch.hpp>
-
 #include <arpa/inet.h>
 
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <unordered_set>
 
-#include "net/endpoint.hpp"
+#include "net/sockaddr.hpp"
 
 using namespace tern::net;
 
@@ -135,13 +134,11 @@ TEST_CASE("from_sockaddr refuses short lengths and foreign families", "[net][soc
   CHECK_FALSE(from_sockaddr(s6.get(), sizeof(sockaddr_in)).has_value());
   sockaddr_storage unix_like{};
   unix_like.ss_family = AF_UNIX;
-  CHECK_FALSE(
-      from_sockaddr(reinterpret_cast<sockaddr*>(&unix_like), sizeof unix_like).has_value());
+  CHECK_FALSE(from_sockaddr(reinterpret_cast<sockaddr*>(&unix_like), sizeof unix_like).has_value());
 }
 
 TEST_CASE("endpoints are hashable values", "[net][endpoint]") {
-  std::unordered_set<Endpoint> set{*parse_endpoint("127.0.0.1:53"),
-                                   *parse_endpoint("127.0.0.1:54"),
+  std::unordered_set<Endpoint> set{*parse_endpoint("127.0.0.1:53"), *parse_endpoint("127.0.0.1:54"),
                                    *parse_endpoint("[::1]:53"), *parse_endpoint("127.0.0.1", 53)};
   CHECK(set.size() == 3);
 }

@@ -1,8 +1,9 @@
+#include "net/prefix.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "net/access_list.hpp"
 #include "net/address_class.hpp"
-#include "net/prefix.hpp"
 
 using namespace tern::net;
 

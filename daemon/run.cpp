@@ -1,0 +1,204 @@
+#include "run.hpp"
+
+#include <signal.h>
+#include <uv.h>
+
+#include <memory>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "logging.hpp"
+#include "server/unavailable_resolver.hpp"
+#include "util/clock.hpp"
+#include "util/random.hpp"
+
+#if __has_include("client/cares_forwarder.hpp")
+#include "client/cares_forwarder.hpp"
+#define TERN_HAVE_FORWARDER 1
+#else
+#define TERN_HAVE_FORWARDER 0
+#endif
+
+namespace tern::daemon {
+
+namespace {
+
+// Bounded loop turns after the server stopped, to let closing handles (c-ares, timers) finish.
+constexpr int kCloseTurns = 64;
+
+uint32_t ms(config::Milliseconds d) { return static_cast<uint32_t>(d.count()); }
+uint32_t secs(config::Seconds d) { return static_cast<uint32_t>(d.count()); }
+
+bool resolver_config_changed(const config::Config& a, const config::Config& b) {
+  return a.resolver != b.resolver || a.forward != b.forward;
+}
+
+// The resolver the configuration asks for. Recursion is not implemented yet: without forward
+// zones every query fails SERVFAIL, and the operator is told so.
+std::unique_ptr<resolver::Resolver> make_resolver(const config::Config& cfg, uv_loop_t* loop,
+                                                  server::Server& srv) {
+  bool forwards_root = false;
+  for (const auto& z : cfg.forward)
+    if (z.zone == ".") forwards_root = true;
+  if (cfg.resolver.mode == config::ResolverMode::Recursive && !forwards_root)
+    spdlog::warn(
+        "[resolver] recursive mode is not implemented yet: names outside the forward zones are "
+        "answered SERVFAIL; configure `forward: [{{zone: \".\", upstreams: [...]}}]` to forward "
+        "everything");
+  if (cfg.forward.empty()) return std::make_unique<server::UnavailableResolver>(srv.scheduler());
+#if TERN_HAVE_FORWARDER
+  std::vector<resolver::ForwardZone> zones;
+  for (const auto& z : cfg.forward) {
+    auto name = dns::Name::from_text(z.zone);
+    if (!name) throw std::runtime_error("forward zone " + z.zone + ": not a domain name");
+    zones.push_back({*name, z.upstreams});
+  }
+  auto policy = resolver::ForwardPolicy::create(std::move(zones));
+  if (!policy) throw std::runtime_error(std::string("forward zones: ") +
+                                        std::string(resolver::to_string(policy.error())));
+  client::ForwarderOptions fo;
+  fo.edns_payload = cfg.server.udp_payload_size;
+  return std::make_unique<client::CaresForwarder>(loop, std::move(*policy),
+                                                  util::SystemRandom::instance(), fo);
+#else
+  (void)loop;
+  spdlog::warn("[resolver] this build has no forwarder: every query is answered SERVFAIL");
+  return std::make_unique<server::UnavailableResolver>(srv.scheduler());
+#endif
+}
+
+struct Daemon {
+  uv_loop_t loop{};
+  CliOptions cli;
+  config::Config cfg;
+  std::unique_ptr<server::Server> srv;
+  uv_signal_t sigterm{}, sigint{}, sighup{};
+  bool stopping = false;
+
+  void on_stop_signal(int signum) {
+    if (stopping) return;
+    stopping = true;
+    spdlog::info("[daemon] {} received: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    srv->stop(server::kDefaultStopGraceMs, [this]() {
+      for (uv_signal_t* s : {&sigterm, &sigint, &sighup})
+        uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
+      uv_stop(&loop);
+    });
+  }
+
+  void on_reload() {
+    if (stopping) return;
+    if (!cli.config_path) {
+      spdlog::warn("[daemon] SIGHUP: started without -c FILE, nothing to reload");
+      return;
+    }
+    spdlog::info("[daemon] SIGHUP: reloading {}", *cli.config_path);
+    auto loaded = config::load_file(*cli.config_path);
+    if (!loaded) {
+      for (const auto& e : loaded.error()) spdlog::error("[config] {}", e.to_string());
+      spdlog::error("[daemon] reload failed ({} errors): still serving with the previous "
+                    "configuration", loaded.error().size());
+      return;
+    }
+    config::Config next = std::move(*loaded);
+    std::unique_ptr<resolver::Resolver> resolver;
+    if (resolver_config_changed(cfg, next)) {
+      try {
+        resolver = make_resolver(next, &loop, *srv);
+      } catch (const std::exception& e) {
+        spdlog::error("[daemon] reload failed: {}: still serving with the previous configuration",
+                      e.what());
+        return;
+      }
+    }
+    set_log_level(next.logging.level);
+    for (const auto& w : srv->reload(server_options(next))) spdlog::warn("[daemon] {}", w);
+    if (resolver) srv->set_resolver(std::move(resolver));
+    cfg = std::move(next);
+    spdlog::info("[daemon] configuration reloaded");
+  }
+};
+
+}  // namespace
+
+server::ServerOptions server_options(const config::Config& cfg) {
+  server::ServerOptions o;
+  o.listen = cfg.server.listen;
+  auto& p = o.pipeline;
+  p.acl = config::build_access_list(cfg.server.access_control);
+  p.udp_payload_size = cfg.server.udp_payload_size;
+  p.chaos_version = cfg.server.chaos.version;
+  p.chaos_identity = cfg.server.chaos.identity;
+  p.max_concurrent = cfg.resolver.max_concurrent;
+  p.serve_stale = cfg.cache.serve_stale.enabled;
+  p.client_timeout_ms = ms(cfg.cache.serve_stale.client_timeout);
+  p.prefetch = cfg.cache.prefetch;
+  o.tcp.idle_timeout_ms = ms(cfg.server.tcp.idle_timeout);
+  o.tcp.max_connections = cfg.server.tcp.max_connections;
+  o.cache.max_bytes = static_cast<size_t>(cfg.cache.max_size);
+  o.cache.min_ttl = secs(cfg.cache.min_ttl);
+  o.cache.max_ttl = secs(cfg.cache.max_ttl);
+  o.cache.max_negative_ttl = secs(cfg.cache.max_negative_ttl);
+  o.cache.serve_stale = cfg.cache.serve_stale.enabled;
+  o.cache.max_stale = secs(cfg.cache.serve_stale.max_stale);
+  o.cache.prefetch = cfg.cache.prefetch;
+  return o;
+}
+
+int run(const CliOptions& cli, const config::Config& cfg) {
+  setup_logging(cfg.logging.level);
+  ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up mid-write is an error code, not a death
+  if (!cfg.server.user.empty())
+    spdlog::warn("[daemon] server.user is not supported yet: keeping the current user");
+
+  auto d = std::make_unique<Daemon>();
+  d->cli = cli;
+  d->cfg = cfg;
+  if (int rc = uv_loop_init(&d->loop); rc != 0) {
+    spdlog::critical("[daemon] uv_loop_init: {}", uv_strerror(rc));
+    return 1;
+  }
+  d->srv = std::make_unique<server::Server>(&d->loop, server_options(cfg),
+                                            util::SystemClock::instance());
+  int status = 0;
+  try {
+    d->srv->set_resolver(make_resolver(cfg, &d->loop, *d->srv));
+  } catch (const std::exception& e) {
+    spdlog::critical("[daemon] cannot start the resolver: {}", e.what());
+    status = 1;
+  }
+  if (status == 0) {
+    if (auto started = d->srv->start(); !started) {
+      for (const auto& e : started.error()) spdlog::critical("[server] {}", e);
+      status = 1;
+    }
+  }
+  if (status != 0) {
+    d->srv->stop(0, [&d]() { uv_stop(&d->loop); });
+  } else {
+    d->sigterm.data = d->sigint.data = d->sighup.data = d.get();
+    auto stop_cb = [](uv_signal_t* s, int signum) {
+      static_cast<Daemon*>(s->data)->on_stop_signal(signum);
+    };
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_signal_init(&d->loop, &d->sighup);
+    uv_signal_start(&d->sigterm, stop_cb, SIGTERM);
+    uv_signal_start(&d->sigint, stop_cb, SIGINT);
+    uv_signal_start(&d->sighup, [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->on_reload(); },
+                    SIGHUP);
+    spdlog::info("[daemon] ternd started");
+  }
+  uv_run(&d->loop, UV_RUN_DEFAULT);
+  // The server is closed; destroying it destroys the resolver, whose handles close on the
+  // next turns of the loop.
+  d->srv.reset();
+  for (int i = 0; i < kCloseTurns && uv_run(&d->loop, UV_RUN_NOWAIT) != 0; ++i) {
+  }
+  if (uv_loop_close(&d->loop) != 0) spdlog::debug("[daemon] loop closed with handles still open");
+  if (status == 0) spdlog::info("[daemon] stopped");
+  return status;
+}
+
+}  // namespace tern::daemon

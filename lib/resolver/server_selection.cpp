@@ -1,0 +1,121 @@
+#include "resolver/server_selection.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace tern::resolver {
+namespace {
+
+std::string lame_key(const dns::Name& zone, const net::Address& a) {
+  auto z = zone.lowered();
+  std::string k(z.wire().begin(), z.wire().end());
+  k.push_back(static_cast<char>(a.family()));
+  k.append(a.bytes().begin(), a.bytes().begin() + static_cast<long>(a.size()));
+  return k;
+}
+
+}  // namespace
+
+ServerSelection::ServerSelection(const util::Clock& clock, util::Random& random,
+                                 SelectionOptions opts)
+    : clock_(clock), random_(random), opts_(opts) {}
+
+ServerSelection::Host& ServerSelection::host(const net::Address& a) {
+  if (Host* h = hosts_.find(a)) return *h;
+  Host h;
+  h.rto = opts_.initial_timeout_ms;
+  Host& stored = hosts_.put(a, h);
+  trim();
+  return stored;
+}
+
+void ServerSelection::trim() {
+  while (hosts_.size() > opts_.max_entries) hosts_.pop_coldest();
+  while (lame_.size() > opts_.max_entries) lame_.pop_coldest();
+}
+
+bool ServerSelection::held_down(const net::Address& a) {
+  const Host* h = hosts_.peek(a);
+  return h && h->held_until_ms > clock_.mono_ms();
+}
+
+bool ServerSelection::is_lame(const dns::Name& zone, const net::Address& a) {
+  auto key = lame_key(zone, a);
+  const int64_t* until = lame_.peek(key);
+  if (!until) return false;
+  if (*until > clock_.wall_seconds()) return true;
+  lame_.erase(key);
+  return false;
+}
+
+bool ServerSelection::usable(const net::Address& a, const dns::Name& zone) {
+  return !held_down(a) && !is_lame(zone, a);
+}
+
+uint32_t ServerSelection::score(const net::Address& a) {
+  const Host* h = hosts_.peek(a);
+  if (!h) return opts_.unknown_rtt_ms;
+  if (h->timeouts > 0) return std::max(h->rto, opts_.unknown_rtt_ms + opts_.band_ms);
+  return h->known ? h->srtt : opts_.unknown_rtt_ms;
+}
+
+std::optional<size_t> ServerSelection::choose(std::span<const net::Address> candidates,
+                                              const dns::Name& zone) {
+  std::vector<std::pair<uint32_t, size_t>> eligible;
+  for (size_t i = 0; i < candidates.size(); ++i)
+    if (usable(candidates[i], zone)) eligible.emplace_back(score(candidates[i]), i);
+  if (eligible.empty()) return std::nullopt;
+  uint32_t best = UINT32_MAX;
+  for (auto& e : eligible) best = std::min(best, e.first);
+  std::vector<size_t> band;
+  for (auto& e : eligible)
+    if (e.first <= best + opts_.band_ms) band.push_back(e.second);
+  return band[random_.uniform(static_cast<uint32_t>(band.size()))];
+}
+
+uint32_t ServerSelection::timeout_ms(const net::Address& a) {
+  const Host* h = hosts_.peek(a);
+  return h ? h->rto : opts_.initial_timeout_ms;
+}
+
+void ServerSelection::on_reply(const net::Address& a, uint32_t rtt_ms) {
+  Host& h = host(a);
+  if (!h.known) {  // RFC 6298 §2.2
+    h.srtt = rtt_ms;
+    h.rttvar = rtt_ms / 2;
+    h.known = true;
+  } else {  // §2.3 with alpha 1/8, beta 1/4
+    uint32_t diff = h.srtt > rtt_ms ? h.srtt - rtt_ms : rtt_ms - h.srtt;
+    h.rttvar = (3 * h.rttvar + diff) / 4;
+    h.srtt = (7 * h.srtt + rtt_ms) / 8;
+  }
+  h.rto = std::clamp(h.srtt + 4 * h.rttvar, opts_.min_timeout_ms, opts_.max_timeout_ms);
+  h.timeouts = 0;
+  h.held_until_ms = 0;
+}
+
+void ServerSelection::on_timeout(const net::Address& a) {
+  Host& h = host(a);
+  h.rto = std::min(h.rto * 2, opts_.max_timeout_ms);  // RFC 6298 §5.5 back-off
+  ++h.timeouts;
+  if (h.timeouts >= opts_.hold_down_after)
+    h.held_until_ms = clock_.mono_ms() + opts_.hold_down_ms;
+}
+
+void ServerSelection::mark_lame(const dns::Name& zone, const net::Address& a) {
+  lame_.put(lame_key(zone, a), clock_.wall_seconds() + opts_.lame_ttl_s);
+  trim();
+}
+
+void ServerSelection::set_no_0x20(const net::Address& a) { host(a).no_0x20 = true; }
+bool ServerSelection::no_0x20(const net::Address& a) {
+  const Host* h = hosts_.peek(a);
+  return h && h->no_0x20;
+}
+void ServerSelection::set_no_edns(const net::Address& a) { host(a).no_edns = true; }
+bool ServerSelection::no_edns(const net::Address& a) {
+  const Host* h = hosts_.peek(a);
+  return h && h->no_edns;
+}
+
+}  // namespace tern::resolver

@@ -1,0 +1,430 @@
+#include "server/pipeline.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <initializer_list>
+
+#include <spdlog/spdlog.h>
+
+#include "dns/wire_reader.hpp"
+
+namespace tern::server {
+
+namespace {
+
+using dns::RCode;
+using dns::RRClass;
+using dns::RRType;
+
+// Budgets.
+// A TCP client may send 64 KiB, but a reply always fits kMaxMessage.
+inline constexpr uint16_t kTcpLimit = 65535;
+// Clients waiting on one resolution: a flood of one name must not grow a list without end.
+inline constexpr size_t kMaxWaitersPerResolution = 4096;
+// The key suffix after the qname: qtype, qclass, key flags.
+inline constexpr size_t kKeySuffix = 5;
+
+bool is_chaos_name(const dns::Name& qname, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    auto candidate = dns::Name::from_text(n);
+    if (candidate && *candidate == qname) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Pipeline::Pipeline(PipelineOptions opts, cache::MessageCache& cache, resolver::Resolver& resolver,
+                   Scheduler& scheduler)
+    : opts_(std::move(opts)),
+      cache_(cache),
+      resolver_(&resolver),
+      scheduler_(scheduler),
+      alive_(std::make_shared<Pipeline*>(this)),
+      reply_buf_(std::make_unique<std::array<uint8_t, kReplyBufferSize>>()) {}
+
+Pipeline::~Pipeline() {
+  for (auto& [key, p] : pending_)
+    if (p.timer) scheduler_.cancel(p.timer);
+}
+
+void Pipeline::set_options(PipelineOptions opts) { opts_ = std::move(opts); }
+
+void Pipeline::set_resolver(resolver::Resolver& resolver) { resolver_ = &resolver; }
+
+void Pipeline::forget_sink(const ReplySink* sink) {
+  for (auto& [key, p] : pending_)
+    std::erase_if(p.waiters, [sink](const Waiter& w) { return w.client.sink == sink; });
+}
+
+size_t Pipeline::waiting_clients() const {
+  size_t n = 0;
+  for (const auto& [key, p] : pending_) n += p.waiters.size();
+  return n;
+}
+
+void Pipeline::send(const ClientRef& client, size_t size) {
+  if (size == 0 || !client.sink) return;
+  ++sent_;
+  client.sink->send_reply(client, {reply_buf_->data(), size});
+}
+
+Disposition Pipeline::handle(std::span<const uint8_t> query, const ClientRef& client) {
+  uint64_t sent_before = sent_;
+  deferred_ = false;
+  handle_query(query, client);
+  if (sent_ != sent_before) return Disposition::Replied;
+  return deferred_ ? Disposition::Deferred : Disposition::Dropped;
+}
+
+void Pipeline::handle_query(std::span<const uint8_t> query, const ClientRef& client) {
+  ++stats_.queries;
+  if (query.size() < dns::kHeaderSize) {
+    ++stats_.dropped;
+    return;
+  }
+  net::AclAction action = opts_.acl.decide(client.peer.address);
+  if (action == net::AclAction::Deny) {
+    ++stats_.dropped;
+    return;
+  }
+  auto parsed = dns::parse_request(query);
+  if (!parsed) return handle_parse_error(query, client, parsed.error());
+  const dns::RequestView& v = *parsed;
+
+  Query q{};
+  q.view = &v;
+  q.client = &client;
+  q.echo = {v.header.id, v.header.opcode, v.header.rd, v.header.cd};
+  q.opt = {opts_.udp_payload_size, v.edns.dnssec_ok};
+  if (client.protocol == Protocol::Tcp) {
+    q.limit = kTcpLimit;
+  } else if (v.edns.present) {
+    q.limit = std::max<uint16_t>(dns::kMinUdpPayload,
+                                 std::min(v.edns.udp_payload, opts_.udp_payload_size));
+  } else {
+    q.limit = dns::kMinUdpPayload;  // RFC 1035 §4.2.1
+  }
+  const OptReply* opt = v.edns.present ? &q.opt : nullptr;
+
+  if (action == net::AclAction::Refuse) {
+    ++stats_.refused;
+    return send(client, write_error_reply(*reply_buf_, q.echo, v.question_wire, RCode::Refused, opt));
+  }
+  if (v.edns.present && v.edns.version > 0) {
+    // RFC 6891 §6.1.3: BADVERS, with an OPT that says the version we do speak (0).
+    ++stats_.badvers;
+    return send(client, write_error_reply(*reply_buf_, q.echo, v.question_wire, RCode::BadVers, opt));
+  }
+  answer_query(q);
+}
+
+void Pipeline::handle_parse_error(std::span<const uint8_t> query, const ClientRef& client,
+                                  dns::RequestError error) {
+  dns::WireReader r(query);
+  dns::Header h = dns::read_header(r);
+  EchoFlags echo{h.id, h.opcode, h.rd, h.cd};
+  RCode rcode = RCode::FormErr;
+  switch (error) {
+    case dns::RequestError::NoHeader:
+    case dns::RequestError::NotAQuery:
+      ++stats_.dropped;
+      return;
+    case dns::RequestError::OpcodeNotQuery:
+      rcode = RCode::NotImp;
+      ++stats_.notimp;
+      break;
+    default:
+      ++stats_.formerr;
+      break;
+  }
+  if (opts_.acl.decide(client.peer.address) == net::AclAction::Refuse) {
+    // Outsiders learn nothing beyond REFUSED, whatever they sent.
+    ++stats_.refused;
+    rcode = RCode::Refused;
+  }
+  SPDLOG_TRACE("[server] {} from {}: {}", dns::rcode_to_text(rcode), client.peer.to_string(),
+               dns::to_string(error));
+  // Header only: the question (if any) is not trusted enough to echo, and an OPT we could not
+  // parse is not answered with one (RFC 6891 §7).
+  send(client, write_error_reply(*reply_buf_, echo, {}, rcode, nullptr));
+}
+
+void Pipeline::answer_query(Query& q) {
+  const dns::RequestView& v = *q.view;
+  if (answer_special(q)) return;
+
+  // Cache key: lower-cased wire qname, qtype, qclass, DO/CD (DESIGN.md).
+  auto wire = v.qname.wire();
+  for (size_t i = 0; i < wire.size(); ++i) q.lower[i] = dns::ascii_lower(wire[i]);
+  q.key.qname_lower = {q.lower.data(), wire.size()};
+  q.key.qtype = dns::to_u16(v.qtype);
+  q.key.qclass = dns::to_u16(v.qclass);
+  q.key.flags = static_cast<uint8_t>((v.edns.dnssec_ok ? cache::kKeyDO : 0) |
+                                     (v.header.cd ? cache::kKeyCD : 0));
+
+  bool prefetch = false;
+  if (try_cache(q, cache::StalePolicy::FreshOnly, &prefetch)) {
+    ++stats_.cache_hits;
+    if (prefetch && opts_.prefetch) start_resolution(q, /*prefetch=*/true);
+    return;
+  }
+  ++stats_.cache_misses;
+  start_resolution(q, /*prefetch=*/false);
+}
+
+bool Pipeline::answer_special(Query& q) {
+  const dns::RequestView& v = *q.view;
+  const OptReply* opt = v.edns.present ? &q.opt : nullptr;
+  auto& out = *reply_buf_;
+  if (v.qclass == RRClass::CH) {
+    // CHAOS identity queries (RFC 4892 §2 for id.server); everything else in CH is refused.
+    std::string_view text;
+    bool known = false;
+    if (v.qtype == RRType::TXT || v.qtype == RRType::ANY) {
+      if (is_chaos_name(v.qname, {"version.bind.", "version.server."})) {
+        known = true;
+        text = opts_.chaos_version;
+      } else if (is_chaos_name(v.qname, {"id.server.", "hostname.bind."})) {
+        known = true;
+        text = opts_.chaos_identity;
+      }
+    }
+    if (known && !text.empty()) {
+      send(*q.client, write_chaos_txt(out, q.echo, v.question_wire, text, opt));
+    } else {
+      ++stats_.refused;
+      send(*q.client, write_error_reply(out, q.echo, v.question_wire, RCode::Refused, opt));
+    }
+    return true;
+  }
+  if (v.qclass != RRClass::IN) {
+    // HS, NONE, ANY and private classes: nothing upstream serves them for us.
+    ++stats_.refused;
+    send(*q.client, write_error_reply(out, q.echo, v.question_wire, RCode::Refused, opt));
+    return true;
+  }
+  if (v.qtype == RRType::ANY) {
+    // RFC 8482 §4.2: a synthesized HINFO instead of everything we know about the name.
+    send(*q.client, write_any_reply(out, q.echo, v.question_wire, opt));
+    return true;
+  }
+  if (v.qtype == RRType::AXFR || v.qtype == RRType::IXFR) {
+    // Zone transfers are for authoritative servers, not a resolver.
+    ++stats_.refused;
+    send(*q.client, write_error_reply(out, q.echo, v.question_wire, RCode::Refused, opt));
+    return true;
+  }
+  if (dns::is_meta_type(v.qtype)) {
+    // OPT, TSIG, TKEY, MAILA/B and the rest of 128-255 are not data to look up (RFC 6895 §3.1).
+    ++stats_.formerr;
+    send(*q.client, write_error_reply(out, q.echo, v.question_wire, RCode::FormErr, opt));
+    return true;
+  }
+  return false;
+}
+
+bool Pipeline::try_cache(Query& q, cache::StalePolicy stale, bool* prefetch) {
+  const dns::RequestView& v = *q.view;
+  auto& out = *reply_buf_;
+  cache::ReplyPatch patch{v.header.id, v.header.rd, v.header.cd, v.question_wire};
+  auto hit = cache_.lookup(q.key, patch, stale, {out.data(), kMaxMessage});
+  if (!hit || hit->size < dns::kHeaderSize) return false;
+  size_t size = hit->size;
+  out[3] = static_cast<uint8_t>(out[3] | (dns::kFlagRA & 0xFF));
+  size_t with_opt = size + (v.edns.present ? kOptSize : 0);
+  if (with_opt > q.limit) {
+    ++stats_.truncated;
+    size = truncate_to_question(out, size);
+  }
+  if (v.edns.present && size) size = append_opt(out, size, q.opt);
+  if (hit->kind == cache::HitKind::Stale) ++stats_.stale_answers;
+  if (prefetch) *prefetch = hit->kind == cache::HitKind::Prefetch;
+  SPDLOG_TRACE("[server] cache hit {} {}", v.qname.to_text(), dns::type_to_text(v.qtype));
+  send(*q.client, size);
+  return true;
+}
+
+cache::CacheKey Pipeline::key_view(const Key& key) {
+  cache::CacheKey k;
+  const auto* p = reinterpret_cast<const uint8_t*>(key.data());
+  size_t n = key.size() - kKeySuffix;
+  k.qname_lower = {p, n};
+  k.qtype = dns::load_u16(p + n);
+  k.qclass = dns::load_u16(p + n + 2);
+  k.flags = p[n + 4];
+  return k;
+}
+
+void Pipeline::start_resolution(Query& q, bool prefetch) {
+  const dns::RequestView& v = *q.view;
+  Key key;
+  key.reserve(q.key.qname_lower.size() + kKeySuffix);
+  key.append(reinterpret_cast<const char*>(q.key.qname_lower.data()), q.key.qname_lower.size());
+  uint8_t suffix[kKeySuffix];
+  dns::store_u16(suffix, q.key.qtype);
+  dns::store_u16(suffix + 2, q.key.qclass);
+  suffix[4] = q.key.flags;
+  key.append(reinterpret_cast<const char*>(suffix), kKeySuffix);
+
+  auto it = pending_.find(key);
+  if (prefetch) {
+    if (it != pending_.end()) return;  // already being refreshed
+  } else if (it != pending_.end()) {
+    if (it->second.waiters.size() >= kMaxWaitersPerResolution) {
+      ++stats_.servfail;
+      return send(*q.client, write_error_reply(*reply_buf_, q.echo, v.question_wire,
+                                               RCode::ServFail, v.edns.present ? &q.opt : nullptr));
+    }
+    ++stats_.coalesced;
+    deferred_ = true;
+    it->second.waiters.push_back(
+        {*q.client, q.echo, {v.qname, v.qtype, v.qclass}, v.edns, q.limit});
+    return;
+  }
+
+  if (pending_.size() >= opts_.max_concurrent) {
+    ++stats_.over_limit;
+    if (prefetch) return;
+    if (opts_.serve_stale && try_cache(q, cache::StalePolicy::AllowStale, nullptr)) return;
+    ++stats_.servfail;
+    return send(*q.client, write_error_reply(*reply_buf_, q.echo, v.question_wire,
+                                             RCode::ServFail, v.edns.present ? &q.opt : nullptr));
+  }
+
+  Pending p;
+  p.request.question = {v.qname, v.qtype, v.qclass};
+  p.request.dnssec_ok = v.edns.dnssec_ok;
+  p.request.checking_disabled = v.header.cd;
+  if (prefetch) {
+    ++stats_.prefetches;
+  } else {
+    deferred_ = true;
+    p.waiters.push_back({*q.client, q.echo, {v.qname, v.qtype, v.qclass}, v.edns, q.limit});
+  }
+  auto [pos, inserted] = pending_.emplace(std::move(key), std::move(p));
+  begin(pos->first, pos->second);
+}
+
+void Pipeline::begin(const Key& key, Pending& pending) {
+  std::weak_ptr<Pipeline*> alive = alive_;
+  if (opts_.serve_stale && !pending.waiters.empty()) {
+    pending.timer = scheduler_.after(opts_.client_timeout_ms, [alive, key]() {
+      if (auto self = alive.lock()) (*self)->on_client_timeout(key);
+    });
+  }
+  ++stats_.resolutions;
+  SPDLOG_TRACE("[server] => resolve {} {}", pending.request.question.qname.to_text(),
+               dns::type_to_text(pending.request.question.qtype));
+  // The resolver never completes from inside resolve(), so `pending` stays valid here.
+  resolver_->resolve(pending.request, [alive, key](resolver::Outcome outcome) {
+    if (auto self = alive.lock()) (*self)->on_complete(key, std::move(outcome));
+  });
+}
+
+void Pipeline::on_client_timeout(const Key& key) {
+  auto it = pending_.find(key);
+  if (it == pending_.end()) return;
+  it->second.timer = 0;
+  // RFC 8767 §5: past the client timeout, answer from stale data and keep resolving; the
+  // completion will refresh the cache. Clients with no stale data keep waiting.
+  std::erase_if(it->second.waiters, [&](const Waiter& w) { return answer_waiter_stale(key, w); });
+}
+
+void Pipeline::on_complete(const Key& key, resolver::Outcome outcome) {
+  auto it = pending_.find(key);
+  if (it == pending_.end()) return;
+  Pending p = std::move(it->second);
+  pending_.erase(it);
+  if (p.timer) scheduler_.cancel(p.timer);
+
+  if (outcome.status == resolver::Status::Answer && outcome.response) {
+    cache_.insert(key_view(key), *outcome.response);
+    for (const Waiter& w : p.waiters) answer_waiter_from_message(w, *outcome.response);
+    return;
+  }
+  if (outcome.status == resolver::Status::Refused) {
+    for (const Waiter& w : p.waiters) answer_waiter_error(w, RCode::Refused);
+    return;
+  }
+  spdlog::debug("[server] resolution failed: {} {}", p.request.question.qname.to_text(),
+               dns::type_to_text(p.request.question.qtype));
+  for (const Waiter& w : p.waiters) {
+    if (!answer_waiter_stale(key, w)) answer_waiter_error(w, RCode::ServFail);
+  }
+}
+
+bool Pipeline::answer_waiter_stale(const Key& key, const Waiter& w) {
+  if (!opts_.serve_stale) return false;
+  auto& out = *reply_buf_;
+  // The waiter's question, re-encoded exactly as it arrived (case kept).
+  std::array<uint8_t, dns::kMaxNameWire + 4> qwire;
+  auto name = w.question.qname.wire();
+  std::memcpy(qwire.data(), name.data(), name.size());
+  dns::store_u16(qwire.data() + name.size(), dns::to_u16(w.question.qtype));
+  dns::store_u16(qwire.data() + name.size() + 2, dns::to_u16(w.question.qclass));
+  cache::ReplyPatch patch{w.echo.id, w.echo.rd, w.echo.cd, {qwire.data(), name.size() + 4}};
+  auto hit = cache_.lookup(key_view(key), patch, cache::StalePolicy::AllowStale,
+                           {out.data(), kMaxMessage});
+  if (!hit || hit->size < dns::kHeaderSize) return false;
+  size_t size = hit->size;
+  out[3] = static_cast<uint8_t>(out[3] | (dns::kFlagRA & 0xFF));
+  if (size + (w.edns.present ? kOptSize : 0) > w.limit) {
+    ++stats_.truncated;
+    size = truncate_to_question(out, size);
+  }
+  if (w.edns.present && size)
+    size = append_opt(out, size, {opts_.udp_payload_size, w.edns.dnssec_ok});
+  if (hit->kind == cache::HitKind::Stale) ++stats_.stale_answers;
+  send(w.client, size);
+  return true;
+}
+
+void Pipeline::answer_waiter_error(const Waiter& w, RCode rcode) {
+  std::array<uint8_t, dns::kMaxNameWire + 4> qwire;
+  auto name = w.question.qname.wire();
+  std::memcpy(qwire.data(), name.data(), name.size());
+  dns::store_u16(qwire.data() + name.size(), dns::to_u16(w.question.qtype));
+  dns::store_u16(qwire.data() + name.size() + 2, dns::to_u16(w.question.qclass));
+  OptReply opt{opts_.udp_payload_size, w.edns.dnssec_ok};
+  if (rcode == RCode::ServFail) ++stats_.servfail;
+  if (rcode == RCode::Refused) ++stats_.refused;
+  send(w.client, write_error_reply(*reply_buf_, w.echo, {qwire.data(), name.size() + 4}, rcode,
+                                   w.edns.present ? &opt : nullptr));
+}
+
+void Pipeline::answer_waiter_from_message(const Waiter& w, const dns::Message& response) {
+  // The miss path may allocate: one Message copy per waiter, encoded with the waiter's ID,
+  // flags and question, truncated at an RRset boundary to its limit (RFC 2181 §9).
+  dns::Message m = response;
+  m.header.id = w.echo.id;
+  m.header.qr = true;
+  m.header.opcode = dns::Opcode::Query;
+  m.header.rd = w.echo.rd;
+  m.header.cd = w.echo.cd;
+  m.header.ra = true;
+  m.header.aa = false;
+  m.header.tc = false;
+  RCode rcode = response.rcode();
+  m.questions.assign(1, w.question);
+  if (w.edns.present) {
+    dns::Edns e;
+    e.udp_payload = opts_.udp_payload_size;
+    e.dnssec_ok = w.edns.dnssec_ok;
+    m.edns = e;
+  } else {
+    m.edns.reset();
+  }
+  m.set_rcode(rcode);
+  dns::BuildOptions bo;
+  bo.max_size = w.limit;
+  auto built = dns::build_message(m, {reply_buf_->data(), kMaxMessage}, bo);
+  if (!built) {
+    answer_waiter_error(w, RCode::ServFail);
+    return;
+  }
+  if (built->truncated) ++stats_.truncated;
+  send(w.client, built->size);
+}
+
+}  // namespace tern::server

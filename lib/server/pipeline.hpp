@@ -1,0 +1,142 @@
+// Pipeline: the transport-independent handling of one client query, bytes in, at most one
+// reply out (through the ClientRef's sink). It is the whole request path of DESIGN.md:
+// edge parse (dns/request.hpp) → ACL → special cases (ANY, CHAOS, meta types) → message cache
+// → coalesced resolution → encode. Listeners call handle(); everything else is internal.
+//
+// Hit path: lookup into the per-pipeline reply buffer, set RA, append OPT, fit the client's
+// limit, send — no allocation, no logging above trace. Miss path: one Pending per distinct
+// cache key; every identical concurrent miss joins its waiter list (coalescing). When the
+// resolution completes the answer is inserted into the cache and every waiter gets it.
+// Serve-stale (RFC 8767): a client-timeout timer per pending resolution answers waiters from
+// expired data (TTL 30) while the resolution goes on; a failed resolution answers stale data
+// if there is any, else SERVFAIL. Prefetch: a Prefetch hit starts one background resolution.
+//
+// Invariants: each handled query gets at most one reply; a resolver completion that arrives
+// after the pipeline is gone is ignored (weak liveness token); the pipeline never calls the
+// resolver re-entrantly from a completion for the same key.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cache/message_cache.hpp"
+#include "dns/message.hpp"
+#include "dns/request.hpp"
+#include "net/access_list.hpp"
+#include "resolver/resolver.hpp"
+#include "server/client.hpp"
+#include "server/reply_writer.hpp"
+#include "server/scheduler.hpp"
+
+namespace tern::server {
+
+struct PipelineOptions {
+  net::AccessList acl;
+  uint16_t udp_payload_size = 1232;  // server.udp-payload-size: our EDNS size, caps UDP replies
+  std::string chaos_version;         // empty: version.bind is REFUSED
+  std::string chaos_identity;        // empty: id.server is REFUSED
+  uint32_t max_concurrent = 10000;   // resolver.max-concurrent: distinct resolutions in flight
+  bool serve_stale = true;           // cache.serve-stale.enabled
+  uint32_t client_timeout_ms = 1800; // cache.serve-stale.client-timeout (RFC 8767 §5)
+  bool prefetch = true;              // cache.prefetch
+};
+
+struct PipelineStats {
+  uint64_t queries = 0;        // packets handed to handle()
+  uint64_t dropped = 0;        // no reply at all (no header, QR=1, ACL deny)
+  uint64_t formerr = 0, notimp = 0, refused = 0, badvers = 0, servfail = 0;
+  uint64_t cache_hits = 0, cache_misses = 0;
+  uint64_t truncated = 0;      // UDP replies cut to TC=1
+  uint64_t coalesced = 0;      // misses that joined a resolution already in flight
+  uint64_t resolutions = 0;    // Resolver::resolve calls
+  uint64_t stale_answers = 0;  // replies served from expired data
+  uint64_t prefetches = 0;     // background refreshes started
+  uint64_t over_limit = 0;     // SERVFAIL because max_concurrent resolutions were in flight
+};
+
+// What became of one handled query. A TCP listener counts Deferred queries as outstanding
+// until their reply comes, and Dropped ones never get one.
+enum class Disposition : uint8_t { Replied, Deferred, Dropped };
+
+class Pipeline {
+ public:
+  Pipeline(PipelineOptions opts, cache::MessageCache& cache, resolver::Resolver& resolver,
+           Scheduler& scheduler);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  Disposition handle(std::span<const uint8_t> query, const ClientRef& client);
+
+  // Reload: new options apply to queries handled from now on.
+  void set_options(PipelineOptions opts);
+  // Switches to another resolver for new resolutions. Resolutions running on the old one keep
+  // their completions; the caller keeps the old resolver alive (or shuts it down) itself.
+  void set_resolver(resolver::Resolver& resolver);
+  // Drops every waiter whose reply would go to `sink` (a listener about to close).
+  void forget_sink(const ReplySink* sink);
+
+  size_t pending_resolutions() const { return pending_.size(); }
+  size_t waiting_clients() const;
+  const PipelineStats& stats() const { return stats_; }
+
+ private:
+  struct Waiter {
+    ClientRef client;
+    EchoFlags echo;
+    dns::Question question;  // as asked, case kept
+    dns::EdnsSummary edns;
+    uint16_t limit = 512;    // the largest reply this client takes
+  };
+  struct Pending {
+    std::vector<Waiter> waiters;
+    resolver::Request request;
+    Scheduler::TimerId timer = 0;
+  };
+  using Key = std::string;  // lower-cased wire qname + qtype + qclass + key flags
+
+  // One query's facts, shared by the hit and miss paths.
+  struct Query {
+    const dns::RequestView* view;
+    const ClientRef* client;
+    EchoFlags echo;
+    uint16_t limit;
+    OptReply opt;
+    std::array<uint8_t, dns::kMaxNameWire> lower;
+    cache::CacheKey key;
+  };
+
+  void handle_query(std::span<const uint8_t> query, const ClientRef& client);
+  void handle_parse_error(std::span<const uint8_t> query, const ClientRef& client,
+                          dns::RequestError error);
+  void answer_query(Query& q);
+  bool answer_special(Query& q);
+  bool try_cache(Query& q, cache::StalePolicy stale, bool* prefetch);
+  void start_resolution(Query& q, bool prefetch);
+  void begin(const Key& key, Pending& pending);
+  void on_complete(const Key& key, resolver::Outcome outcome);
+  void on_client_timeout(const Key& key);
+  void answer_waiter_from_message(const Waiter& w, const dns::Message& response);
+  bool answer_waiter_stale(const Key& key, const Waiter& w);
+  void answer_waiter_error(const Waiter& w, dns::RCode rcode);
+  void send(const ClientRef& client, size_t size);
+  static cache::CacheKey key_view(const Key& key);
+
+  PipelineOptions opts_;
+  cache::MessageCache& cache_;
+  resolver::Resolver* resolver_;
+  Scheduler& scheduler_;
+  std::unordered_map<Key, Pending> pending_;
+  std::shared_ptr<Pipeline*> alive_;  // completions hold a weak_ptr to this
+  PipelineStats stats_;
+  uint64_t sent_ = 0;      // replies handed to sinks, to tell Replied from the rest
+  bool deferred_ = false;  // the query being handled joined a resolution
+  std::unique_ptr<std::array<uint8_t, kReplyBufferSize>> reply_buf_;  // per loop, reused
+};
+
+}  // namespace tern::server

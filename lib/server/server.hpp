@@ -1,0 +1,92 @@
+// Server: the client-facing half of ternd on one libuv loop. Owns the message cache, the
+// request pipeline, the timers and one UDP and one TCP listener per `server.listen` endpoint;
+// is handed the resolver. The daemon builds ServerOptions from the config (server/ never sees
+// YAML), calls start(), and on signals reload() or stop().
+// Invariant: start() either binds every endpoint or leaves nothing bound; after stop()'s
+// callback ran, the server holds no open libuv handle, so the loop can end and the object be
+// destroyed.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cache/message_cache.hpp"
+#include "net/endpoint.hpp"
+#include "resolver/resolver.hpp"
+#include "server/pipeline.hpp"
+#include "server/tcp_listener.hpp"
+#include "server/udp_listener.hpp"
+#include "server/uv_scheduler.hpp"
+#include "util/clock.hpp"
+#include "util/expected.hpp"
+
+namespace tern::server {
+
+struct ServerOptions {
+  std::vector<net::Endpoint> listen;
+  PipelineOptions pipeline;
+  TcpOptions tcp;
+  cache::CacheOptions cache;
+};
+
+// How long a stopping server waits for answers still in flight (SIGTERM): long enough for a
+// forwarder's answer, short enough for a service manager's stop timeout.
+inline constexpr uint64_t kDefaultStopGraceMs = 2000;
+
+class Server {
+ public:
+  // The resolver is created by the caller (it may need this server's scheduler, see
+  // scheduler()); set_resolver() must be called before start().
+  Server(uv_loop_t* loop, ServerOptions opts, const util::Clock& clock);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  Scheduler& scheduler() { return scheduler_; }
+  cache::MessageCache& cache() { return cache_; }
+  Pipeline& pipeline() { return *pipeline_; }
+
+  // Installs the resolver; an earlier one is shut down (its waiters get stale data or
+  // SERVFAIL) and destroyed.
+  void set_resolver(std::unique_ptr<resolver::Resolver> resolver);
+
+  // Binds every endpoint (UDP and TCP). On failure returns one message per endpoint that
+  // failed, and closes whatever did bind.
+  util::Expected<void, std::vector<std::string>> start();
+
+  // Applies a new configuration. Listen endpoints cannot change without a restart: a change is
+  // reported in the returned warnings and the old endpoints stay.
+  std::vector<std::string> reload(const ServerOptions& opts);
+
+  // Stops reading, waits (at most grace_ms) for queries in flight to be answered, then shuts
+  // the resolver down and closes every handle; `done` runs when all of that is over.
+  void stop(uint64_t grace_ms, std::function<void()> done);
+
+  std::vector<net::Endpoint> udp_endpoints() const;
+  std::vector<net::Endpoint> tcp_endpoints() const;
+  bool closed() const;
+
+ private:
+  static void on_stop_poll(uv_timer_t* t) noexcept;
+  void finish_stop();
+
+  uv_loop_t* loop_;
+  ServerOptions opts_;
+  cache::MessageCache cache_;
+  UvScheduler scheduler_;
+  std::unique_ptr<resolver::Resolver> resolver_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::vector<std::unique_ptr<UdpListener>> udp_;
+  std::vector<std::unique_ptr<TcpListener>> tcp_;
+  uv_timer_t stop_timer_{};
+  bool stop_timer_open_ = false;
+  bool stopping_ = false;
+  uint64_t stop_deadline_ = 0;
+  std::function<void()> on_stopped_;
+};
+
+}  // namespace tern::server

@@ -1,0 +1,60 @@
+// UdpListener: one UDP socket on one `server.listen` endpoint. Reads in batches with recvmmsg
+// (UV_UDP_RECVMMSG) into one preallocated buffer, hands each datagram to the pipeline, and
+// sends replies with uv_udp_try_send straight from the pipeline's buffer; only when the kernel
+// queue is full (EAGAIN) is the reply copied for an asynchronous uv_udp_send.
+// Invariant: the object outlives its handle (close() then run the loop until closed() before
+// destroying it); the receive buffer is reused only after a batch has been handled.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "net/endpoint.hpp"
+#include "server/client.hpp"
+#include "server/pipeline.hpp"
+#include "util/expected.hpp"
+
+namespace tern::server {
+
+struct UdpStats {
+  uint64_t received = 0, sent = 0, send_queued = 0, send_errors = 0, oversized = 0;
+};
+
+class UdpListener final : public ReplySink {
+ public:
+  UdpListener(uv_loop_t* loop, Pipeline& pipeline);
+  ~UdpListener() override;
+  UdpListener(const UdpListener&) = delete;
+  UdpListener& operator=(const UdpListener&) = delete;
+
+  // Binds and starts reading. The error is the operator-facing message (bind_error.hpp).
+  util::Expected<void, std::string> start(const net::Endpoint& endpoint);
+  void stop_receiving();
+  void close();
+  bool closed() const { return !initialised_ || closed_; }
+  // The bound address (with the real port when 0 was asked for).
+  const net::Endpoint& endpoint() const { return bound_; }
+  const UdpStats& stats() const { return stats_; }
+
+  void send_reply(const ClientRef& client, std::span<const uint8_t> reply) override;
+
+ private:
+  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf) noexcept;
+  static void on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
+                      unsigned flags) noexcept;
+  static void on_close(uv_handle_t* h) noexcept;
+
+  uv_loop_t* loop_;
+  Pipeline& pipeline_;
+  uv_udp_t handle_{};
+  bool initialised_ = false;
+  bool closed_ = false;
+  net::Endpoint bound_;
+  std::unique_ptr<uint8_t[]> recv_buf_;
+  UdpStats stats_;
+};
+
+}  // namespace tern::server
