@@ -1,4 +1,5 @@
 #include "support/listen_fds.hpp"
+#include "net/sockaddr.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>

@@ -73,7 +73,10 @@ util::Expected<void, std::string> Operations::start(const config::Config& cfg,
     control_ = std::make_unique<server::ControlServer>(loop_, co);
     server::ControlContext ctx;
     ctx.cache = &cache;
-    ctx.metrics = &metrics_;
+    // Per-query counters only when the pipeline reports replies to metrics(); otherwise they
+    // would read zero next to the pipeline's own counts.
+    ctx.metrics = hooks_.queries_served ? nullptr : &metrics_;
+    ctx.queries_served = hooks_.queries_served;
     ctx.clock = &clock_;
     ctx.version = version_;
     ctx.started_at = started_at_;
@@ -89,10 +92,7 @@ util::Expected<void, std::string> Operations::start(const config::Config& cfg,
         return {};
       };
     }
-    ctx.status_extra = [this](server::JsonWriter& w) {
-      if (hooks_.queries_served) w.key("queries_served").value(hooks_.queries_served());
-      if (hooks_.status_extra) hooks_.status_extra(w);
-    };
+    ctx.status_extra = hooks_.status_extra;
     ctx.stats_extra = hooks_.stats_extra;
     server::register_standard_commands(*control_, std::move(ctx));
     if (auto r = control_->start(); !r) return util::unexpected(r.error());
@@ -126,6 +126,7 @@ util::Expected<void, std::string> Operations::start(const config::Config& cfg,
     // Not root: fine when we already are that user (systemd User=), an error otherwise.
     if (auto r = drop_privileges(cfg.server.user); !r) return util::unexpected(r.error());
   }
+  started_ = true;
   return {};
 }
 
@@ -176,11 +177,17 @@ void Operations::reloaded() {
   send_status();
 }
 
-void Operations::stop(std::function<void()> done) {
+void Operations::stopping() {
+  if (stopping_sent_) return;
+  stopping_sent_ = true;
   if (auto r = notifier_.stopping(); !r)
     spdlog::warn("[daemon] sd_notify STOPPING=1: {}", to_string(r.error()));
+}
+
+void Operations::stop(std::function<void()> done) {
+  stopping();
   on_stopped_ = std::move(done);
-  if (persist_ && cache_) {
+  if (persist_ && cache_ && started_) {  // a failed start must not overwrite the saved cache
     // As `ternctl cache dump`: a temporary file renamed when complete.
     const std::string tmp = persist_file_ + ".tmp";
     bool ok = false;

@@ -40,8 +40,9 @@ struct OperationsHooks {
   std::function<util::Expected<std::vector<std::string>, std::string>()> reload;
   // `ternctl log-level`: the level is already parsed and valid.
   std::function<void(config::LogLevel)> set_log_level;
-  // Queries served, for STATUS= and `ternctl status` when the pipeline does not count into
-  // metrics(); unset: metrics() totals.
+  // Queries served, for STATUS= and `ternctl status`, when the pipeline does not report its
+  // replies to metrics() (then ternctl leaves the per-query sections out); unset: metrics()
+  // totals.
   std::function<uint64_t()> queries_served;
   // Extra members for `ternctl status` / `ternctl stats` (listeners, pipeline counters...).
   std::function<void(server::JsonWriter&)> status_extra;
@@ -64,6 +65,8 @@ class Operations {
   void ready();
   void reloading();
   void reloaded();
+  // STOPPING=1 (once): call when shutdown begins; stop() sends it too if this was not called.
+  void stopping();
   // STOPPING=1, dump the cache (cache.persist), close the control socket and the metrics
   // endpoint; done runs once their handles are closed.
   void stop(std::function<void()> done);
@@ -94,6 +97,8 @@ class Operations {
   std::unique_ptr<server::MetricsHttpServer> http_;
   uv_timer_t status_timer_{};
   bool timer_open_ = false;
+  bool started_ = false;  // start() succeeded: only then is the cache dumped at stop
+  bool stopping_sent_ = false;
   int closing_ = 0;  // handles/servers still closing during stop()
   std::function<void()> on_stopped_;
 };
