@@ -1,6 +1,7 @@
 #include "run.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "logging.hpp"
 #include "server/unavailable_resolver.hpp"
+#include "support/listen_fds.hpp"
 #include "support/operations.hpp"
 #include "support/server_stats.hpp"
 #include "util/clock.hpp"
@@ -180,6 +182,19 @@ server::ServerOptions server_options(const config::Config& cfg) {
 int run(const CliOptions& cli, const config::Config& cfg) {
   setup_logging(cfg.logging.level);
   ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up mid-write is an error code, not a death
+
+  // ternd.socket passes bound sockets (LISTEN_FDS). The listeners cannot adopt an inherited
+  // socket yet (that needs uv_udp_open/uv_tcp_open in UdpListener/TcpListener), so say so
+  // plainly instead of failing later with "address already in use".
+  if (auto inherited = take_listen_fds(); !inherited) {
+    spdlog::critical("[daemon] socket activation: {}", to_string(inherited.error()));
+    return 1;
+  } else if (!inherited->empty()) {
+    for (const auto& s : *inherited) ::close(s.fd);
+    spdlog::critical("[daemon] systemd passed {} sockets (ternd.socket), but this ternd binds "
+                     "server.listen itself: disable ternd.socket", inherited->size());
+    return 1;
+  }
 
   auto d = std::make_unique<Daemon>();
   d->cli = cli;
