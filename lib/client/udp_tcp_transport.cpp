@@ -9,6 +9,7 @@
 
 #include "client/reply_check.hpp"
 #include "net/endpoint.hpp"
+#include "net/sockaddr.hpp"
 #include "util/bug.hpp"
 
 namespace tern::client {

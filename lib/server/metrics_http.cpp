@@ -1,4 +1,5 @@
 #include "server/metrics_http.hpp"
+#include "net/sockaddr.hpp"
 
 #include <cstdlib>
 #include <memory>

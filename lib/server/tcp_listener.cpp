@@ -1,4 +1,5 @@
 #include "server/tcp_listener.hpp"
+#include "net/sockaddr.hpp"
 
 #include <cstring>
 

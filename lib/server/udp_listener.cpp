@@ -1,4 +1,5 @@
 #include "server/udp_listener.hpp"
+#include "net/sockaddr.hpp"
 
 #include <cstring>
 

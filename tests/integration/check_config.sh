@@ -39,7 +39,7 @@ run "built-in defaults" 0 --check-config
 
 cat >"$dir/good.yaml" <<'YAML'
 server:
-  listen: ["127.0.0.1:5353", "[::1]:5353"]
+  listen: ["127.53.254.1:5353", "[::1]:5354"]
   access-control: [{allow: loopback}, {refuse: private}, {deny: 192.0.2.0/24}]
 resolver: {mode: forward}
 forward:
@@ -81,8 +81,11 @@ expect "missing file" "$dir/nope.yaml: cannot open"
 # The foreground run judges the file the same way before doing anything else.
 run "run with a broken config" 1 -c "$dir/bad.yaml"
 expect "run with a broken config" "server.listen[1]"
-run "run with a good config" 0 -c "$dir/good.yaml"
-expect "run with a good config" "not wired"
+# A good file starts serving; SIGTERM after 3 s must end it cleanly (exit 0).
+out=$(timeout --preserve-status -s TERM 3 "$ternd" -c "$dir/good.yaml" 2>&1)
+rc=$?
+[ "$rc" -eq 0 ] || { fail "run with a good config: exit $rc after SIGTERM, expected 0; output:"; echo "$out"; }
+expect "run with a good config" "ternd started"
 
 run "unknown flag" 2 --check-konfig
 expect "unknown flag" "unknown option '--check-konfig'"

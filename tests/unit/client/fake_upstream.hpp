@@ -15,6 +15,7 @@
 
 #include "dns/message.hpp"
 #include "net/endpoint.hpp"
+#include "net/sockaddr.hpp"
 
 namespace tern::client::test {
 
