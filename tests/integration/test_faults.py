@@ -51,6 +51,8 @@ SERVERS = {
     "nxns.evil.test": (13, "nxns", dict(victim_zone="victim.evil.test", ns_count=200)),
     "victim.evil.test": (14, "nxdomain", {}),
 }
+# half.evil.test: one server that never answers and one good one.
+HALF = {"ns1.half.evil.test": (15, "timeout"), "ns2.half.evil.test": (16, "good")}
 
 
 def main() -> int:
@@ -60,6 +62,7 @@ def main() -> int:
     deleg = {z: {f"ns.{z}": evil(n)} for z, (n, _, _) in SERVERS.items()}
     # The referral loop: loop.evil.test has two servers that each refer the zone to the other.
     deleg["loop.evil.test"] = {"ns-a.loop.evil.test": evil(10)}
+    deleg["half.evil.test"] = {h: evil(n) for h, (n, _) in HALF.items()}
     work = Path(ternlab.scratch_dir("test-faults"))
     lab = Lab(work / "lab", NET, extra_delegations=deleg)
     servers: dict[str, EvilServer] = {}
@@ -70,6 +73,8 @@ def main() -> int:
             servers[z] = EvilServer(evil(n), z, mode, **kw).start()
         servers["loop-a"] = EvilServer(evil(10), "loop.evil.test", "referral_loop", peer_addr=evil(11),
                                        peer_ns="ns-b").start()
+        for h, (n, mode) in HALF.items():
+            servers[h] = EvilServer(evil(n), "half.evil.test", mode).start()
         servers["loop-b"] = EvilServer(evil(11), "loop.evil.test", "referral_loop", peer_addr=evil(10),
                                        peer_ns="ns-a").start()
         lab.up()
@@ -129,8 +134,23 @@ def main() -> int:
             f_loop = pool.submit(ask, "www.loop.evil.test")
             f_cname = pool.submit(ask, "loopa.cname.evil.test")
             f_chain = pool.submit(ask, "chain1.cname.evil.test")
+            f_half = pool.submit(ask, "www.half.evil.test")
             results = {k: f.result() for k, f in futs.items()}
             loop_res, cname_res, chain_res = f_loop.result(), f_cname.result(), f_chain.result()
+            half_res = f_half.result()
+
+        with table.scenario("one dead server of two", "half.evil.test: ns1 never answers, ns2 is good") as r:
+            res, took = half_res
+            r.result = answer_or_servfail(res, took, must_answer=True)
+            # Server choice among unknown servers is random: ask more names (bounded) until the
+            # dead one has been tried, each must still get the answer.
+            for i in range(6):
+                if servers["ns1.half.evil.test"].queries:
+                    break
+                res, took = ask(f"w{i}.half.evil.test")
+                answer_or_servfail(res, took, must_answer=True)
+            r.result += (f"; ns1 saw {servers['ns1.half.evil.test'].queries}, "
+                         f"ns2 {servers['ns2.half.evil.test'].queries} queries")
 
         for name, tried, qname, must in cases:
             with table.scenario(name, tried) as r:
