@@ -38,6 +38,9 @@ lab.json (written by `up`; tests read it):
                 deterministic); check_expectation() compares a reply with an entry
     bench       the generated zones, the cache-hit query file and the cold-cache wildcard zone
     resolver_addrs  NET.255.x addresses the lab never uses, for resolvers under test
+    extra_delegations  {zone: {NS host: address}} given to Lab(..., extra_delegations=...): zones
+                the lab delegates (NS + in-bailiwick glue in the parent) to servers it does not
+                run, e.g. tests/integration/evilns.py on NET.5.x
 
 Only the Python standard library is used; the DNS work is done by nsd, unbound and dig.
 """
