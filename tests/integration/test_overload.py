@@ -65,6 +65,13 @@ def dnsperf(addr: str, qfile: Path, seconds: int, qps: int | None = None, extra:
 dnsperf.procs = []
 
 
+def udp_rcvbuf_errors() -> int:
+    """System-wide UDP datagrams dropped because a receive buffer was full (/proc/net/snmp)."""
+    with open("/proc/net/snmp") as f:
+        rows = [ln.split() for ln in f if ln.startswith("Udp:")]
+    return int(dict(zip(rows[0][1:], rows[1][1:])).get("RcvbufErrors", 0)) if len(rows) >= 2 else 0
+
+
 def main() -> int:
     rc = skip_unless_ready(("nsd", "dig", "ss", "dnsperf"))
     if rc is not None:
@@ -126,6 +133,7 @@ def main() -> int:
                     time.sleep(0.5)
             t = threading.Thread(target=sample, daemon=True)
             lab0 = sum(lab.query_counts().values())
+            drops0 = udp_rcvbuf_errors()
             cpu0 = ternd.cpu_seconds()
             t.start()
             # Enough queries in flight that cold-name latency does not throttle the offered rate.
@@ -134,6 +142,7 @@ def main() -> int:
             t.join(timeout=5)
             cpu = ternd.cpu_seconds() - cpu0
             upstream = sum(lab.query_counts().values()) - lab0
+            drops = udp_rcvbuf_errors() - drops0
             bad = [f"{took:.2f}s" + ("" if ok else " (no/wrong answer)") for ok, took in probes
                    if not ok or took > PROBE_LIMIT_S]
             peak = max(rss) if rss else 0
@@ -141,7 +150,8 @@ def main() -> int:
             r.result = (f"sent {flood['sent']:.0f} ({flood['sent'] / FLOOD_S:.0f}/s), completed {flood['completed']:.0f}, "
                         f"lost {flood['lost']:.0f}; {flood['rcodes']}; probes {len(probes) - len(bad)}/{len(probes)} "
                         f"within {PROBE_LIMIT_S:.0f}s; RSS peak {peak / 1024:.1f} MiB (limit {limit_kib / 1024:.1f}); "
-                        f"{upstream} lab queries; ternd CPU {cpu:.1f}s in {FLOOD_S}s; load average "
+                        f"{upstream} lab queries; {drops} UDP datagrams dropped by the kernel (receive buffer full, "
+                        f"system-wide); ternd CPU {cpu:.1f}s in {FLOOD_S}s; load average "
                         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
             if servfail:
                 r.result += f"; SERVFAIL (max-concurrent {MAX_CONCURRENT} cap or upstream) {servfail.group(1)}"
