@@ -97,7 +97,9 @@ RootHints parse_root_hints(std::string_view text) {
       fail(lineno, "unexpected type " + type + " (only NS, A, AAAA)");
     }
   }
-  for (const auto& [owner, a] : addrs) {
+  for (const auto& entry : addrs) {
+    const dns::Name& owner = entry.first;
+    const net::Address& a = entry.second;
     auto it = std::find_if(hints.begin(), hints.end(),
                            [&, &owner = owner](const RootHint& h) { return h.name == owner; });
     if (it == hints.end())
