@@ -128,6 +128,10 @@ def main():
             f.write(f"""server:
   listen: ["127.0.0.1:{port}"]
   user: "{'nobody' if root else ''}"
+resolver: {{mode: forward}}
+# A dead loopback upstream: misses end in SERVFAIL at once, and nothing ever leaves 127/8
+# (without this, the default recursive mode would start at the real root servers).
+forward: [{{zone: ".", upstreams: ["127.0.0.1:9"]}}]
 control: {{socket: {ctl}}}
 metrics: {{listen: "127.0.0.1:{mport}"}}
 cache: {{persist: true, persist-file: {dump}}}
