@@ -212,9 +212,16 @@ int run(const CliOptions& cli, const config::Config& cfg) {
     spdlog::info("[daemon] ternd started");
   }
   uv_run(&d->loop, UV_RUN_DEFAULT);
-  // The server is closed; destroying it destroys the resolver, whose handles close on the
-  // next turns of the loop.
-  d->srv.reset();
+  // uv_stop() may have ended the run before every close callback ran: finish them, bounded.
+  for (int i = 0; i < kCloseTurns && !d->srv->closed(); ++i) uv_run(&d->loop, UV_RUN_NOWAIT);
+  if (d->srv->closed()) {
+    // Destroying the server destroys the resolver, whose handles close on the next turns.
+    d->srv.reset();
+  } else {
+    // Freeing handles libuv still holds would be use-after-free; the process is ending anyway.
+    spdlog::error("[daemon] server handles still open at exit");
+    (void)d->srv.release();
+  }
   d->ops.reset();
   for (int i = 0; i < kCloseTurns && uv_run(&d->loop, UV_RUN_NOWAIT) != 0; ++i) {
   }
