@@ -10,19 +10,13 @@
 #include <spdlog/spdlog.h>
 
 #include "logging.hpp"
-#include "server/unavailable_resolver.hpp"
+#include "resolver_factory.hpp"
 #include "support/listen_fds.hpp"
 #include "support/operations.hpp"
 #include "support/server_stats.hpp"
 #include "util/clock.hpp"
 #include "util/random.hpp"
 
-#if __has_include("client/cares_forwarder.hpp")
-#include "client/cares_forwarder.hpp"
-#define TERN_HAVE_FORWARDER 1
-#else
-#define TERN_HAVE_FORWARDER 0
-#endif
 
 namespace tern::daemon {
 
@@ -36,40 +30,6 @@ uint32_t secs(config::Seconds d) { return static_cast<uint32_t>(d.count()); }
 
 bool resolver_config_changed(const config::Config& a, const config::Config& b) {
   return a.resolver != b.resolver || a.forward != b.forward;
-}
-
-// The resolver the configuration asks for. Recursion is not implemented yet: without forward
-// zones every query fails SERVFAIL, and the operator is told so.
-std::unique_ptr<resolver::Resolver> make_resolver(const config::Config& cfg, uv_loop_t* loop,
-                                                  server::Server& srv) {
-  bool forwards_root = false;
-  for (const auto& z : cfg.forward)
-    if (z.zone == ".") forwards_root = true;
-  if (cfg.resolver.mode == config::ResolverMode::Recursive && !forwards_root)
-    spdlog::warn(
-        "[resolver] recursive mode is not implemented yet: names outside the forward zones are "
-        "answered SERVFAIL; configure `forward: [{{zone: \".\", upstreams: [...]}}]` to forward "
-        "everything");
-  if (cfg.forward.empty()) return std::make_unique<server::UnavailableResolver>(srv.scheduler());
-#if TERN_HAVE_FORWARDER
-  std::vector<resolver::ForwardZone> zones;
-  for (const auto& z : cfg.forward) {
-    auto name = dns::Name::from_text(z.zone);
-    if (!name) throw std::runtime_error("forward zone " + z.zone + ": not a domain name");
-    zones.push_back({*name, z.upstreams});
-  }
-  auto policy = resolver::ForwardPolicy::create(std::move(zones));
-  if (!policy) throw std::runtime_error(std::string("forward zones: ") +
-                                        std::string(resolver::to_string(policy.error())));
-  client::ForwarderOptions fo;
-  fo.edns_payload = cfg.server.udp_payload_size;
-  return std::make_unique<client::CaresForwarder>(loop, std::move(*policy),
-                                                  util::SystemRandom::instance(), fo);
-#else
-  (void)loop;
-  spdlog::warn("[resolver] this build has no forwarder: every query is answered SERVFAIL");
-  return std::make_unique<server::UnavailableResolver>(srv.scheduler());
-#endif
 }
 
 struct Daemon {
@@ -129,7 +89,7 @@ struct Daemon {
     std::unique_ptr<resolver::Resolver> resolver;
     if (resolver_config_changed(cfg, next)) {
       try {
-        resolver = make_resolver(next, &loop, *srv);
+        resolver = make_resolver(next, &loop, srv->scheduler());
       } catch (const std::exception& e) {
         spdlog::error("[daemon] reload failed: {}: still serving with the previous configuration",
                       e.what());
@@ -208,7 +168,7 @@ int run(const CliOptions& cli, const config::Config& cfg) {
   d->ops = std::make_unique<Operations>(&d->loop, util::SystemClock::instance(), TERN_VERSION);
   int status = 0;
   try {
-    d->srv->set_resolver(make_resolver(cfg, &d->loop, *d->srv));
+    d->srv->set_resolver(make_resolver(cfg, &d->loop, d->srv->scheduler()));
   } catch (const std::exception& e) {
     spdlog::critical("[daemon] cannot start the resolver: {}", e.what());
     status = 1;

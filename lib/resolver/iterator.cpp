@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "resolver/limits.hpp"
 #include "resolver/record_util.hpp"
@@ -18,7 +19,17 @@ Iterator::Iterator(Transport& transport, Scheduler& scheduler, const util::Clock
       random_(random),
       opts_(std::move(options)),
       infra_(infra),
-      selection_(clock, random, opts_.selection) {}
+      selection_(clock, random, opts_.selection) {
+  // Control plane: a configuration that cannot reach any root server is refused up front
+  // (otherwise every resolution would wait for a priming that cannot start).
+  if (!opts_.query_ipv4 && !opts_.query_ipv6)
+    throw std::invalid_argument("resolver: query-ipv4 and query-ipv6 are both off");
+  bool reachable = false;
+  for (const auto& h : opts_.root_hints)
+    for (const auto& a : h.addresses) reachable |= a.is_v4() ? opts_.query_ipv4 : opts_.query_ipv6;
+  if (!reachable)
+    throw std::invalid_argument("resolver: no root hint has an address of an enabled family");
+}
 
 Iterator::~Iterator() {
   shutdown();
@@ -42,12 +53,17 @@ void Iterator::resolve(const Request& request, Completion done) {
   ++stats_.resolutions;
   const auto& q = request.question;
   Status refuse = Status::Answer;
-  if (shut_down_) refuse = Status::ServFail;
-  // Only the Internet class is iterated; zone transfers and other meta queries are not ours
-  // to forward (RFC 6895 §3.1; ANY is a normal query, answered minimally by RFC 8482 servers).
-  else if (q.qclass != dns::RRClass::IN ||
-           (dns::is_meta_type(q.qtype) && q.qtype != dns::RRType::ANY))
+  if (shut_down_) {
+    refuse = Status::ServFail;
+  } else if (clients_in_flight_ >= opts_.max_concurrent) {
+    ++stats_.overloaded;
+    refuse = Status::ServFail;
+  } else if (q.qclass != dns::RRClass::IN ||
+             (dns::is_meta_type(q.qtype) && q.qtype != dns::RRType::ANY)) {
+    // Only the Internet class is iterated; zone transfers and other meta queries are not ours
+    // to pass on (RFC 6895 §3.1; ANY is a normal query, answered minimally per RFC 8482).
     refuse = Status::Refused;
+  }
   if (refuse != Status::Answer) {
     if (refuse == Status::ServFail) ++stats_.servfails;
     scheduler_.post([done = std::move(done), refuse] { done(Outcome{refuse, std::nullopt}); });
@@ -56,6 +72,7 @@ void Iterator::resolve(const Request& request, Completion done) {
   auto budget = std::make_shared<Budget>();
   budget->deadline_ms = clock_.mono_ms() + kMaxResolutionTimeMs;
   Id id = next_id_++;
+  ++clients_in_flight_;
   live_.emplace(id, std::make_unique<Resolution>(*this, id, ResolutionKind::Client, q, budget, 0,
                                                  0, std::move(done)));
   start_later(id);
@@ -147,6 +164,7 @@ void Iterator::complete(Id id, Outcome outcome) {
 
   switch (r->kind()) {
     case ResolutionKind::Client: {
+      --clients_in_flight_;
       if (outcome.status == Status::Answer) ++stats_.answers;
       else ++stats_.servfails;
       if (auto done = r->take_completion()) done(std::move(outcome));
@@ -182,6 +200,7 @@ void Iterator::shutdown() {
   live_.clear();
   priming_id_ = 0;
   priming_waiters_.clear();
+  clients_in_flight_ = 0;
   std::vector<Completion> pending;
   for (auto& [id, r] : live) {
     r->abandon();

@@ -40,6 +40,8 @@ struct IteratorOptions {
   bool use_0x20 = true;    // randomise qname case (draft-vixie-dnsext-dns0x20)
   uint16_t edns_payload = 1232;  // RFC 9715, DNS Flag Day 2020
   uint16_t port = 53;            // port of authoritative servers (the lab may differ)
+  uint32_t max_concurrent = 10000;  // resolver.max-concurrent: client resolutions in flight;
+                                    // more are SERVFAILed at once rather than queued
   SelectionOptions selection;    // timeouts, back-off, hold-down
 };
 
@@ -50,6 +52,7 @@ struct IteratorStats {
   uint64_t spoofs_ignored = 0;   // replies whose question did not match what we sent
   uint64_t records_scrubbed = 0, lame_marks = 0, primings = 0, budget_exceeded = 0;
   uint64_t nxdomain_cut_hits = 0;  // RFC 8020 answers without a query
+  uint64_t overloaded = 0;         // refused for max_concurrent
 };
 
 class Resolution;
@@ -71,6 +74,7 @@ class Iterator final : public Resolver {
   InfraCache& infra() { return infra_; }
   const IteratorOptions& options() const { return opts_; }
   size_t active_resolutions() const { return live_.size(); }
+  size_t client_resolutions() const { return clients_in_flight_; }
 
  private:
   friend class Resolution;
@@ -104,6 +108,7 @@ class Iterator final : public Resolver {
   Id priming_id_ = 0;
   std::vector<Id> priming_waiters_;
   bool shut_down_ = false;
+  size_t clients_in_flight_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -1,37 +1,46 @@
 #include "resolver/record_util.hpp"
 
 #include <algorithm>
-#include <array>
 
-#include "dns/wire_reader.hpp"
+#include "dns/rdata.hpp"
 
 namespace tern::resolver {
 
 std::optional<dns::Name> rdata_target(const dns::ResourceRecord& rr) {
-  if (rr.type != dns::RRType::NS && rr.type != dns::RRType::CNAME &&
-      rr.type != dns::RRType::DNAME && rr.type != dns::RRType::PTR)
-    return std::nullopt;
-  auto n = dns::Name::from_wire(rr.rdata);
-  if (!n) return std::nullopt;
-  return *n;
-}
-
-std::optional<net::Address> rdata_address(const dns::ResourceRecord& rr) {
-  if (rr.type == dns::RRType::A && rr.rdata.size() == 4)
-    return net::Address::v4(rr.rdata[0], rr.rdata[1], rr.rdata[2], rr.rdata[3]);
-  if (rr.type == dns::RRType::AAAA && rr.rdata.size() == 16) {
-    std::array<uint8_t, 16> b{};
-    std::copy(rr.rdata.begin(), rr.rdata.end(), b.begin());
-    return net::Address::v6(b);
+  using namespace dns::rdata;
+  switch (rr.type) {
+    case dns::RRType::NS:
+      if (auto r = Ns::decode(rr.rdata)) return r->nsdname;
+      break;
+    case dns::RRType::CNAME:
+      if (auto r = Cname::decode(rr.rdata)) return r->target;
+      break;
+    case dns::RRType::DNAME:
+      if (auto r = Dname::decode(rr.rdata)) return r->target;
+      break;
+    case dns::RRType::PTR:
+      if (auto r = Ptr::decode(rr.rdata)) return r->ptrdname;
+      break;
+    default:
+      break;
   }
   return std::nullopt;
 }
 
+std::optional<net::Address> rdata_address(const dns::ResourceRecord& rr) {
+  using namespace dns::rdata;
+  if (rr.type == dns::RRType::A)
+    if (auto r = A::decode(rr.rdata)) return net::Address::v4(r->addr[0], r->addr[1], r->addr[2], r->addr[3]);
+  if (rr.type == dns::RRType::AAAA)
+    if (auto r = Aaaa::decode(rr.rdata)) return net::Address::v6(r->addr);
+  return std::nullopt;
+}
+
 std::optional<uint32_t> soa_negative_ttl(const dns::ResourceRecord& soa) {
-  // MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM: the last four octets are MINIMUM.
-  if (soa.type != dns::RRType::SOA || soa.rdata.size() < 2 + 20) return std::nullopt;
-  uint32_t minimum = dns::load_u32(soa.rdata.data() + soa.rdata.size() - 4);
-  return std::min(soa.ttl, minimum);
+  if (soa.type != dns::RRType::SOA) return std::nullopt;
+  auto r = dns::rdata::Soa::decode(soa.rdata);
+  if (!r) return std::nullopt;
+  return std::min(soa.ttl, r->minimum);  // RFC 2308 §5
 }
 
 dns::ResourceRecord make_address_record(const dns::Name& owner, const net::Address& a,

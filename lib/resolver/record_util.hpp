@@ -1,6 +1,6 @@
-// The few RDATA decodings the iterator needs (NS/CNAME/DNAME targets, A/AAAA addresses, the
-// SOA MINIMUM), read from the uncompressed RDATA form Message keeps. Every function checks
-// lengths and returns nullopt on anything malformed, so hostile RDATA is simply not used.
+// The few RDATA fields the iterator needs (NS/CNAME/DNAME targets, A/AAAA addresses, the
+// SOA MINIMUM), decoded with dns/rdata.hpp from the uncompressed form Message keeps. Anything
+// malformed gives nullopt, so hostile RDATA is simply not used.
 #pragma once
 
 #include <cstdint>

@@ -118,13 +118,21 @@ void Resolution::step() {
     state_ = ResolutionState::WaitNsAddresses;
     return;
   }
+  // Every server has been asked once. One that timed out gets one more try with its
+  // backed-off timeout (a lost datagram is not a dead server); held-down ones do not.
+  std::vector<net::Address> again;
+  for (const auto& a : timed_out_)
+    if (!contains(retried_, a) && !contains(again, a)) again.push_back(a);
+  if (auto idx = it_.selection_.choose(again, zone_)) {
+    retried_.push_back(again[*idx]);
+    return send(again[*idx], Protocol::Udp);
+  }
   // RFC 9156 §3 relaxed: servers that answered the minimised name with an error may handle
   // the full name; try it before giving up.
   if (attempt_ && attempt_->minimised && !qmin_off_ && error_replies_ > 0 &&
       it_.opts_.qname_minimisation == QnameMinimisation::Relaxed) {
     qmin_off_ = true;
-    tried_.clear();
-    error_replies_ = 0;
+    reset_step();
     return step();
   }
   fail(budget_->exceeded ? "glueless NS budget exhausted" : "no usable server left");
@@ -134,8 +142,7 @@ void Resolution::enter_zone(const Name& zone, const std::vector<Name>& ns) {
   have_zone_ = true;
   zone_ = zone;
   ns_.clear();
-  tried_.clear();
-  error_replies_ = 0;
+  reset_step();
   known_labels_ = std::max(known_labels_, zone.label_count());
   if (known_labels_ > sname_.label_count()) known_labels_ = sname_.label_count();
   for (const auto& n : ns) {
@@ -273,13 +280,21 @@ void Resolution::send(const net::Address& server, Protocol protocol) {
   });
 }
 
-void Resolution::server_failed(bool lame) {
-  if (lame) {
+void Resolution::server_failed(Failure f) {
+  if (f == Failure::Lame) {
     it_.selection_.mark_lame(zone_, attempt_->server);
     ++it_.stats_.lame_marks;
   }
   tried_.push_back(attempt_->server);
+  if (f == Failure::Timeout) timed_out_.push_back(attempt_->server);
   step();
+}
+
+void Resolution::reset_step() {
+  tried_.clear();
+  timed_out_.clear();
+  retried_.clear();
+  error_replies_ = 0;
 }
 
 void Resolution::on_reply(uint64_t generation, UpstreamReply reply) {
@@ -291,12 +306,14 @@ void Resolution::on_reply(uint64_t generation, UpstreamReply reply) {
   auto& stats = it_.stats_;
 
   if (reply.status != TransportStatus::Reply || !reply.message) {
-    if (reply.status == TransportStatus::Timeout || reply.status == TransportStatus::NetworkError) {
-      if (reply.status == TransportStatus::Timeout) ++stats.timeouts;
-      sel.on_timeout(at.server);
-    }
     spdlog::debug("[iter] <= {} no reply ({})", at.server.to_string(), static_cast<int>(reply.status));
-    return server_failed(false);
+    if (reply.status == TransportStatus::Timeout) {
+      ++stats.timeouts;
+      sel.on_timeout(at.server);
+      return server_failed(Failure::Timeout);
+    }
+    if (reply.status == TransportStatus::NetworkError) sel.on_timeout(at.server);
+    return server_failed(Failure::NoAnswer);
   }
   dns::Message msg = std::move(*reply.message);
   const RCode rcode = msg.rcode();
@@ -310,7 +327,7 @@ void Resolution::on_reply(uint64_t generation, UpstreamReply reply) {
                              (rcode == RCode::FormErr || rcode == RCode::NotImp);
   if (!question_ok && !(msg.questions.empty() && edns_rejected)) {
     ++stats.spoofs_ignored;
-    return server_failed(false);
+    return server_failed(Failure::NoAnswer);
   }
   if (question_ok && at.case_randomised && !msg.questions[0].qname.equals_exact(at.sent.qname)) {
     // Either a server that does not echo case or a spoof that did not guess it: retry the same
@@ -321,7 +338,7 @@ void Resolution::on_reply(uint64_t generation, UpstreamReply reply) {
   }
   if (!msg.header.qr || msg.header.opcode != dns::Opcode::Query) {
     ++stats.spoofs_ignored;
-    return server_failed(false);
+    return server_failed(Failure::NoAnswer);
   }
   uint32_t rtt = reply.rtt_ms;
   if (rtt == 0) rtt = static_cast<uint32_t>(it_.clock_.mono_ms() - sent_at_ms_);
@@ -333,7 +350,7 @@ void Resolution::on_reply(uint64_t generation, UpstreamReply reply) {
     return send(at.server, at.protocol);
   }
   if (msg.header.tc) {  // RFC 1035 §4.2.1, RFC 7766 §5: the same question over TCP
-    if (at.protocol == Protocol::Tcp) return server_failed(false);
+    if (at.protocol == Protocol::Tcp) return server_failed(Failure::NoAnswer);
     ++stats.tcp_retries;
     return send(at.server, Protocol::Tcp);
   }
@@ -352,7 +369,7 @@ void Resolution::on_reply(uint64_t generation, UpstreamReply reply) {
   if (kind_ == ResolutionKind::Priming) {
     if (rcode != RCode::NoError) {
       if (rcode != RCode::Refused) ++error_replies_;
-      return server_failed(rcode == RCode::Refused);
+      return server_failed(rcode == RCode::Refused ? Failure::Lame : Failure::NoAnswer);
     }
     return store_priming(msg);
   }
@@ -403,10 +420,11 @@ void Resolution::handle(ReplyAnalysis a) {
     case ReplyKind::Referral:
       return take_referral(a);
     case ReplyKind::Lame:
-      return server_failed(true);
+      return server_failed(Failure::Lame);
     case ReplyKind::Error:
       ++error_replies_;
-      return server_failed(a.rcode == RCode::Refused || a.rcode == RCode::NotAuth);
+      return server_failed(a.rcode == RCode::Refused || a.rcode == RCode::NotAuth ? Failure::Lame
+                                                                              : Failure::NoAnswer);
   }
 }
 
@@ -423,8 +441,7 @@ void Resolution::handle_minimised(ReplyAnalysis a) {
       // The name exists and is not a zone cut: add labels, same servers (RFC 9156 §3).
       known_labels_ = attempt_->plain.label_count();
       ++qmin_steps_;
-      tried_.clear();
-      error_replies_ = 0;
+      reset_step();
       return step();
     case ReplyKind::NxDomain:
       if (strict) {  // RFC 8020: nothing exists below a name that does not exist
@@ -435,17 +452,18 @@ void Resolution::handle_minimised(ReplyAnalysis a) {
       }
       // Relaxed: some servers answer NXDOMAIN for empty non-terminals; ask the full name.
       qmin_off_ = true;
-      tried_.clear();
+      reset_step();
       return step();
     case ReplyKind::Lame:
-      return server_failed(true);
+      return server_failed(Failure::Lame);
     case ReplyKind::Error:
       if (!strict) {
         qmin_off_ = true;
         return step();
       }
       ++error_replies_;
-      return server_failed(a.rcode == RCode::Refused || a.rcode == RCode::NotAuth);
+      return server_failed(a.rcode == RCode::Refused || a.rcode == RCode::NotAuth ? Failure::Lame
+                                                                              : Failure::NoAnswer);
   }
 }
 
@@ -479,26 +497,36 @@ void Resolution::store_priming(const dns::Message& m) {
         names.push_back(*t);
         ttl = std::min(ttl, rr.ttl);
       }
-  if (names.empty()) return server_failed(true);
-  it_.infra_.put_delegation(Name::root(), names, ttl);
+  struct Learned {
+    Name name;
+    net::Family family;
+    std::vector<net::Address> addrs;
+    uint32_t ttl;
+  };
+  std::vector<Learned> learned;
+  bool reachable = false;
   for (const auto& n : names) {
     for (auto fam : {net::Family::V4, net::Family::V6}) {
-      std::vector<net::Address> addrs;
-      uint32_t addr_ttl = ttl;
+      Learned l{n, fam, {}, ttl};
       for (const auto& rr : m.additional)
         if (rr.name == n)
           if (auto addr = rdata_address(rr); addr && addr->family() == fam) {
-            addrs.push_back(*addr);
-            addr_ttl = std::min(addr_ttl, rr.ttl);
+            l.addrs.push_back(*addr);
+            l.ttl = std::min(l.ttl, rr.ttl);
           }
-      if (addrs.empty())  // no glue in the priming reply: the hints still say where it is
+      if (l.addrs.empty())  // no glue in the priming reply: the hints still say where it is
         for (const auto& h : it_.opts_.root_hints)
           if (h.name == n)
             for (const auto& addr : h.addresses)
-              if (addr.family() == fam) addrs.push_back(addr);
-      if (!addrs.empty()) it_.infra_.put_addresses(n, fam, addrs, addr_ttl);
+              if (addr.family() == fam) l.addrs.push_back(addr);
+      for (const auto& a : l.addrs) reachable |= family_enabled(a);
+      if (!l.addrs.empty()) learned.push_back(std::move(l));
     }
   }
+  // A root NS set we could not reach would strand every resolution: ask another hint.
+  if (!reachable) return server_failed(Failure::NoAnswer);
+  it_.infra_.put_delegation(Name::root(), names, ttl);
+  for (const auto& l : learned) it_.infra_.put_addresses(l.name, l.family, l.addrs, l.ttl);
   chain_ = m.answer;
   finish_answer(RCode::NoError, std::nullopt);
 }

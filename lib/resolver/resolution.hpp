@@ -83,7 +83,9 @@ class Resolution {
   bool start_ns_lookups();
   dns::Name next_query_name(bool& minimised) const;
   void send(const net::Address& server, Protocol protocol);
-  void server_failed(bool lame);
+  enum class Failure : uint8_t { NoAnswer, Lame, Timeout };
+  void server_failed(Failure f);
+  void reset_step();
   void handle(ReplyAnalysis a);
   void handle_minimised(ReplyAnalysis a);
   void take_referral(const ReplyAnalysis& a);
@@ -109,7 +111,9 @@ class Resolution {
   bool have_zone_ = false;
   dns::Name zone_;
   std::vector<NsSlot> ns_;
-  std::vector<net::Address> tried_;  // at this step (zone + query name)
+  std::vector<net::Address> tried_;      // at this step (zone + query name)
+  std::vector<net::Address> timed_out_;  // ... of which timed out: each may get one retry
+  std::vector<net::Address> retried_;
   unsigned error_replies_ = 0;       // servers that answered this step with an error rcode
 
   unsigned known_labels_ = 0;  // labels of sname_ known to exist (QNAME minimisation)

@@ -97,9 +97,11 @@ RootHints parse_root_hints(std::string_view text) {
       fail(lineno, "unexpected type " + type + " (only NS, A, AAAA)");
     }
   }
-  for (const auto& [owner, a] : addrs) {
+  for (const auto& entry : addrs) {
+    const dns::Name& owner = entry.first;
+    const net::Address& a = entry.second;
     auto it = std::find_if(hints.begin(), hints.end(),
-                           [&](const RootHint& h) { return h.name == owner; });
+                           [&, &owner = owner](const RootHint& h) { return h.name == owner; });
     if (it == hints.end())
       throw std::runtime_error("root hints: address for " + owner.to_text() +
                                ", which is not a root NS");

@@ -55,6 +55,7 @@ struct FakeZone {
 // What a server does beyond serving its zones.
 struct Misbehaviour {
   bool dead = false;              // every query times out
+  unsigned drop_next = 0;         // the next N queries are lost (time out)
   bool refuse_all = false;        // REFUSED to everything
   bool no_case_echo = false;      // question echoed lower-cased (ignores 0x20)
   bool formerr_on_edns = false;   // FORMERR without OPT to EDNS queries (pre-RFC 6891)
@@ -159,7 +160,12 @@ class FakeTransport final : public Transport, public Scheduler {
   // Fills reply; returns the delay until it arrives.
   uint64_t respond(const UpstreamQuery& q, UpstreamReply& reply) {
     Server& srv = servers_[q.server.address];
-    const auto& mis = srv.mis;
+    auto& mis = srv.mis;
+    if (mis.drop_next > 0) {
+      --mis.drop_next;
+      reply.status = TransportStatus::Timeout;
+      return q.timeout_ms;
+    }
     auto it = scripts_.find(key(q.server.address, q.question.qname.to_text(), q.question.qtype));
     if (mis.dead || (it != scripts_.end() && it->second.kind == Script::Kind::Timeout)) {
       reply.status = TransportStatus::Timeout;

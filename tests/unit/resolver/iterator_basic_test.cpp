@@ -58,7 +58,8 @@ TEST_CASE("when priming fails the root hints are used directly", "[resolver][ite
   w.net.script(kRoot, ".", RRType::NS, Script{Script::Kind::Timeout, {}, {}});
   auto out = w.resolve("www.example.net");
   CHECK(answer_lines(out) == Lines{"www.example.net. A 192.0.2.2"});
-  CHECK(w.net.lines() == Lines{"10.0.0.1 . NS", "10.0.0.1 www.example.net. A",
+  // The priming query is retried once (a lost datagram), then the hints stand in.
+  CHECK(w.net.lines() == Lines{"10.0.0.1 . NS", "10.0.0.1 . NS", "10.0.0.1 www.example.net. A",
                                "10.0.2.1 www.example.net. A", "10.0.4.1 www.example.net. A"});
 }
 
@@ -230,4 +231,72 @@ TEST_CASE("questions outside class IN and zone transfers are refused, asynchrono
   REQUIRE(out.has_value());
   CHECK(out->status == Status::Refused);
   CHECK(w.net.sent().empty());
+}
+
+TEST_CASE("client resolutions beyond max-concurrent are SERVFAILed at once",
+          "[resolver][iterator]") {
+  World w;
+  w.opts.max_concurrent = 2;
+  std::vector<Status> got;
+  for (auto name : {"www.example.com", "www.example.net", "host.example.net"})
+    w.iterator().resolve(Request{dns::Question{N(name), RRType::A, dns::RRClass::IN}},
+                         [&](Outcome o) { got.push_back(o.status); });
+  w.net.run();
+  REQUIRE(got.size() == 3);
+  CHECK(std::count(got.begin(), got.end(), Status::Answer) == 2);
+  CHECK(w.iterator().stats().overloaded == 1);
+  CHECK(w.iterator().client_resolutions() == 0);
+  // Capacity is back once they are done.
+  CHECK(w.resolve("www.example.com").status == Status::Answer);
+}
+
+TEST_CASE("glueless NS names are looked up at most two at a time, and no more once servers "
+          "are known",
+          "[resolver][iterator]") {
+  World w;
+  w.opts.query_ipv6 = false;
+  FakeZone test{N("test"), {rr_soa("test")}};
+  for (auto ns : {"a.example.net", "b.example.net", "c.example.net", "d.example.net"})
+    test.records.push_back(rr_ns("multi.test", ns));
+  w.net.add_zone(kRoot, test);
+  FakeZone en{N("example.net"), {rr_soa("example.net"), rr_ns("example.net", "ns1.example.net"),
+                                 rr_addr("ns1.example.net", "10.0.4.1")}};
+  for (auto ns : {"a.example.net", "b.example.net", "c.example.net", "d.example.net"})
+    en.records.push_back(rr_addr(ns, "10.0.5.1"));
+  w.net.add_zone(kExampleNet, en);
+  w.net.add_zone(kGlueless, {N("multi.test"), {rr_addr("www.multi.test", "192.0.2.31")}});
+  auto out = w.resolve("www.multi.test");
+  CHECK(answer_lines(out) == Lines{"www.multi.test. A 192.0.2.31"});
+  auto count = [&](const std::string& name) {
+    size_t n = 0;
+    for (const auto& q : w.net.sent()) n += lower(q.question.qname.to_text()) == name;
+    return n;
+  };
+  CHECK(count("a.example.net.") >= 1);
+  CHECK(count("b.example.net.") >= 1);
+  CHECK(count("c.example.net.") == 0);
+  CHECK(count("d.example.net.") == 0);
+  CHECK(w.net.lines().back() == "10.0.5.1 www.multi.test. A");
+}
+
+TEST_CASE("a priming answer whose root servers have no usable address falls back to the hints",
+          "[resolver][iterator]") {
+  World w;
+  dns::Message m;
+  m.header.aa = true;
+  m.answer.push_back(rr_ns(".", "x.unknown-root.test"));  // no glue, not in the hints
+  w.net.script(kRoot, ".", RRType::NS, Script{Script::Kind::Reply, m, {}});
+  auto out = w.resolve("www.example.net");
+  CHECK(answer_lines(out) == Lines{"www.example.net. A 192.0.2.2"});
+  CHECK_FALSE(w.infra.addresses(N("x.unknown-root.test"), net::Family::V4).has_value());
+}
+
+TEST_CASE("an iterator that could reach no root server is refused at construction",
+          "[resolver][iterator]") {
+  World w;
+  w.opts.query_ipv4 = false;  // the hints hold IPv4 addresses only
+  CHECK_THROWS_AS(w.iterator(), std::invalid_argument);
+  World none;
+  none.opts.root_hints.clear();
+  CHECK_THROWS_AS(none.iterator(), std::invalid_argument);
 }

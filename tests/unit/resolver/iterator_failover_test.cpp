@@ -40,10 +40,10 @@ TEST_CASE("after repeated timeouts a server is held down, then probed again",
   w.net.behaviour(kExample2).dead = true;
   auto first = w.resolve("www.example.com");
   CHECK(first.status == Status::ServFail);
-  CHECK(count_to(w.net, kExample) == 1);
-  CHECK(count_to(w.net, kExample2) == 1);
-  // Backed-off, they are still tried once more; then held down: SERVFAIL without a query.
-  w.resolve("www.example.com");
+  // Each asked once, then each retried once with its doubled timeout.
+  CHECK(count_to(w.net, kExample) == 2);
+  CHECK(count_to(w.net, kExample2) == 2);
+  // Two timeouts in a row: held down, SERVFAIL without a query.
   w.net.clear_sent();
   auto held = w.resolve("www.example.com");
   CHECK(held.status == Status::ServFail);
@@ -54,6 +54,24 @@ TEST_CASE("after repeated timeouts a server is held down, then probed again",
   w.clock.advance_ms(30001);
   auto back = w.resolve("www.example.com");
   CHECK(back.status == Status::Answer);
+}
+
+TEST_CASE("a lost datagram to the only server is retried once with a doubled timeout",
+          "[resolver][failover]") {
+  World w;
+  w.resolve("host.example.net");  // learn the zone
+  w.net.clear_sent();
+  w.net.behaviour(kExampleNet).drop_next = 1;
+  auto out = w.resolve("www.example.net");
+  CHECK(answer_lines(out) == Lines{"www.example.net. A 192.0.2.2"});
+  REQUIRE(w.net.sent().size() == 2);
+  CHECK(w.net.lines()[0] == w.net.lines()[1]);
+  CHECK(w.net.sent()[1].timeout_ms == 2 * w.net.sent()[0].timeout_ms);
+  // Twice lost: SERVFAIL after exactly two tries.
+  w.net.clear_sent();
+  w.net.behaviour(kExampleNet).drop_next = 2;
+  CHECK(w.resolve("www.example.net", RRType::TXT).status == Status::ServFail);
+  CHECK(w.net.sent().size() == 2);
 }
 
 TEST_CASE("timeouts back off exponentially up to the cap", "[resolver][failover]") {
