@@ -154,6 +154,7 @@ def ternd_config(n: int, *, extra_server: str = "", extra: str = "",
   mode: forward
 forward: [{{zone: ".", upstreams: ["{nsd_addr(n)}:53"]}}]
 logging: {{level: debug}}
+control: {{socket: ""}}
 """ + extra
 
 
