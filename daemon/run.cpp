@@ -169,6 +169,7 @@ int run(const CliOptions& cli, const config::Config& cfg) {
   int status = 0;
   try {
     d->srv->set_resolver(make_resolver(cfg, &d->loop, d->srv->scheduler()));
+    d->srv->set_metrics(&d->ops->metrics());  // queries, latency, TCP connections -> /metrics
   } catch (const std::exception& e) {
     spdlog::critical("[daemon] cannot start the resolver: {}", e.what());
     status = 1;
@@ -186,7 +187,6 @@ int run(const CliOptions& cli, const config::Config& cfg) {
     OperationsHooks hooks;
     hooks.reload = [dp = d.get()] { return dp->reload_notified(); };
     hooks.set_log_level = [](config::LogLevel l) { set_log_level(l); };
-    hooks.queries_served = [&pstats] { return pstats.queries; };
     hooks.stats_extra = [&pstats](server::JsonWriter& w) { write_pipeline_stats(w, pstats); };
     add_pipeline_collector(d->ops->metrics(), pstats);
     if (auto started = d->ops->start(cfg, d->srv->cache(), std::move(hooks)); !started) {
