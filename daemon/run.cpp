@@ -1,6 +1,7 @@
 #include "run.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <memory>
@@ -10,6 +11,9 @@
 
 #include "logging.hpp"
 #include "resolver_factory.hpp"
+#include "support/listen_fds.hpp"
+#include "support/operations.hpp"
+#include "support/server_stats.hpp"
 #include "util/clock.hpp"
 #include "util/random.hpp"
 
@@ -33,6 +37,7 @@ struct Daemon {
   CliOptions cli;
   config::Config cfg;
   std::unique_ptr<server::Server> srv;
+  std::unique_ptr<Operations> ops;  // notify, control socket, metrics, cache persistence
   uv_signal_t sigterm{}, sigint{}, sighup{};
   bool stopping = false;
 
@@ -40,26 +45,45 @@ struct Daemon {
     if (stopping) return;
     stopping = true;
     spdlog::info("[daemon] {} received: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    ops->stopping();
     srv->stop(server::kDefaultStopGraceMs, [this]() {
-      for (uv_signal_t* s : {&sigterm, &sigint, &sighup})
-        uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
-      uv_stop(&loop);
+      ops->stop([this]() {  // after the last answers: the cache dump (cache.persist) is complete
+        for (uv_signal_t* s : {&sigterm, &sigint, &sighup})
+          uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
+        uv_stop(&loop);
+      });
     });
   }
 
-  void on_reload() {
-    if (stopping) return;
+  void on_reload() { (void)reload_notified(); }
+
+  // SIGHUP and `ternctl reload`: RELOADING=1, reload, READY=1 whatever the outcome (systemd
+  // waits for READY=1 to end the reload job).
+  util::Expected<std::vector<std::string>, std::string> reload_notified() {
+    if (stopping) return util::unexpected(std::string("ternd is stopping"));
+    ops->reloading();
+    auto r = reload();
+    ops->reloaded();
+    return r;
+  }
+
+  // Returns the warnings, or why the previous configuration stays.
+  util::Expected<std::vector<std::string>, std::string> reload() {
     if (!cli.config_path) {
-      spdlog::warn("[daemon] SIGHUP: started without -c FILE, nothing to reload");
-      return;
+      spdlog::warn("[daemon] reload: started without -c FILE, nothing to reload");
+      return util::unexpected(std::string("started without -c FILE: nothing to reload"));
     }
-    spdlog::info("[daemon] SIGHUP: reloading {}", *cli.config_path);
+    spdlog::info("[daemon] reloading {}", *cli.config_path);
     auto loaded = config::load_file(*cli.config_path);
     if (!loaded) {
-      for (const auto& e : loaded.error()) spdlog::error("[config] {}", e.to_string());
+      std::string all;
+      for (const auto& e : loaded.error()) {
+        spdlog::error("[config] {}", e.to_string());
+        all += (all.empty() ? "" : "; ") + e.to_string();
+      }
       spdlog::error("[daemon] reload failed ({} errors): still serving with the previous "
                     "configuration", loaded.error().size());
-      return;
+      return util::unexpected(all);
     }
     config::Config next = std::move(*loaded);
     std::unique_ptr<resolver::Resolver> resolver;
@@ -69,14 +93,23 @@ struct Daemon {
       } catch (const std::exception& e) {
         spdlog::error("[daemon] reload failed: {}: still serving with the previous configuration",
                       e.what());
-        return;
+        return util::unexpected(std::string(e.what()));
       }
     }
     set_log_level(next.logging.level);
-    for (const auto& w : srv->reload(server_options(next))) spdlog::warn("[daemon] {}", w);
+    std::vector<std::string> warnings = srv->reload(server_options(next));
+    for (const auto& w : warnings) spdlog::warn("[daemon] {}", w);
+    if (next.control != cfg.control || next.metrics != cfg.metrics ||
+        next.server.user != cfg.server.user || next.cache.persist != cfg.cache.persist ||
+        next.cache.persist_file != cfg.cache.persist_file) {
+      warnings.push_back("control, metrics, server.user and cache.persist changes take effect at "
+                         "the next restart");
+      spdlog::warn("[daemon] {}", warnings.back());
+    }
     if (resolver) srv->set_resolver(std::move(resolver));
     cfg = std::move(next);
     spdlog::info("[daemon] configuration reloaded");
+    return warnings;
   }
 };
 
@@ -109,8 +142,19 @@ server::ServerOptions server_options(const config::Config& cfg) {
 int run(const CliOptions& cli, const config::Config& cfg) {
   setup_logging(cfg.logging.level);
   ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up mid-write is an error code, not a death
-  if (!cfg.server.user.empty())
-    spdlog::warn("[daemon] server.user is not supported yet: keeping the current user");
+
+  // ternd.socket passes bound sockets (LISTEN_FDS). The listeners cannot adopt an inherited
+  // socket yet (that needs uv_udp_open/uv_tcp_open in UdpListener/TcpListener), so say so
+  // plainly instead of failing later with "address already in use".
+  if (auto inherited = take_listen_fds(); !inherited) {
+    spdlog::critical("[daemon] socket activation: {}", to_string(inherited.error()));
+    return 1;
+  } else if (!inherited->empty()) {
+    for (const auto& s : *inherited) ::close(s.fd);
+    spdlog::critical("[daemon] systemd passed {} sockets (ternd.socket), but this ternd binds "
+                     "server.listen itself: disable ternd.socket", inherited->size());
+    return 1;
+  }
 
   auto d = std::make_unique<Daemon>();
   d->cli = cli;
@@ -121,6 +165,7 @@ int run(const CliOptions& cli, const config::Config& cfg) {
   }
   d->srv = std::make_unique<server::Server>(&d->loop, server_options(cfg),
                                             util::SystemClock::instance());
+  d->ops = std::make_unique<Operations>(&d->loop, util::SystemClock::instance(), TERN_VERSION);
   int status = 0;
   try {
     d->srv->set_resolver(make_resolver(cfg, &d->loop, d->srv->scheduler()));
@@ -134,8 +179,23 @@ int run(const CliOptions& cli, const config::Config& cfg) {
       status = 1;
     }
   }
+  if (status == 0) {
+    // After every listener is bound: cache.persist load, control socket, /metrics, then the
+    // drop to server.user.
+    const server::PipelineStats& pstats = d->srv->pipeline().stats();
+    OperationsHooks hooks;
+    hooks.reload = [dp = d.get()] { return dp->reload_notified(); };
+    hooks.set_log_level = [](config::LogLevel l) { set_log_level(l); };
+    hooks.queries_served = [&pstats] { return pstats.queries; };
+    hooks.stats_extra = [&pstats](server::JsonWriter& w) { write_pipeline_stats(w, pstats); };
+    add_pipeline_collector(d->ops->metrics(), pstats);
+    if (auto started = d->ops->start(cfg, d->srv->cache(), std::move(hooks)); !started) {
+      spdlog::critical("[daemon] {}", started.error());
+      status = 1;
+    }
+  }
   if (status != 0) {
-    d->srv->stop(0, [&d]() { uv_stop(&d->loop); });
+    d->ops->stop([&d]() { d->srv->stop(0, [&d]() { uv_stop(&d->loop); }); });
   } else {
     d->sigterm.data = d->sigint.data = d->sighup.data = d.get();
     auto stop_cb = [](uv_signal_t* s, int signum) {
@@ -148,12 +208,14 @@ int run(const CliOptions& cli, const config::Config& cfg) {
     uv_signal_start(&d->sigint, stop_cb, SIGINT);
     uv_signal_start(&d->sighup, [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->on_reload(); },
                     SIGHUP);
+    d->ops->ready();  // READY=1: every listener is bound
     spdlog::info("[daemon] ternd started");
   }
   uv_run(&d->loop, UV_RUN_DEFAULT);
   // The server is closed; destroying it destroys the resolver, whose handles close on the
   // next turns of the loop.
   d->srv.reset();
+  d->ops.reset();
   for (int i = 0; i < kCloseTurns && uv_run(&d->loop, UV_RUN_NOWAIT) != 0; ++i) {
   }
   if (uv_loop_close(&d->loop) != 0) spdlog::debug("[daemon] loop closed with handles still open");

@@ -1,9 +1,14 @@
 #include "client/cares_forwarder.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -11,6 +16,8 @@
 #include <utility>
 
 #include "client/reply_check.hpp"
+#include "client/udp_tcp_transport.hpp"  // kFirstSourcePort, kBindAttempts
+#include "net/sockaddr.hpp"
 #include "util/bug.hpp"
 
 namespace tern::client {
@@ -22,9 +29,9 @@ struct CaresForwarder::Pending {
   uint64_t id = 0;
   resolver::Request request;
   resolver::Completion done;
-  size_t zone = 0;           // index into policy_.zones()
+  size_t zone = 0;            // index into policy_.zones()
   std::vector<size_t> order;  // upstream indexes, healthy ones first (UpstreamHealth)
-  unsigned attempt = 0;      // upstream tries started
+  unsigned attempt = 0;       // upstream tries started
 };
 
 struct CaresForwarder::Attempt {
@@ -53,9 +60,9 @@ struct CaresForwarder::Channel {
   CaresForwarder* owner = nullptr;
   ares_channel ares = nullptr;
   size_t zone = 0, upstream = 0;
-  uint32_t sent = 0;       // queries given to this channel (its socket) so far
-  uint32_t in_flight = 0;  // of those, not yet called back
-  bool retired = false;    // takes no new queries; destroyed once in_flight is 0
+  uint32_t sent = 0;          // queries given to this channel (its socket) so far
+  uint32_t in_flight = 0;     // of those, not yet called back
+  bool retired = false;       // takes no new queries; destroyed once in_flight is 0
   std::vector<uint16_t> ids;  // IDs in flight: c-ares matches replies by ID per channel
   std::unordered_map<ares_socket_t, Poll*> polls;
 };
@@ -145,6 +152,57 @@ void on_ares_reply(void* arg, int status, int /*timeouts*/, unsigned char* abuf,
   a->owner->on_attempt_done(a);
 }
 
+// c-ares's socket calls, ours so that each UDP socket is bound to a source port drawn from
+// util::Random over 1024-65535 like NetTransport's, instead of the kernel's ephemeral range
+// (32768-60999 by default): about 16 bits of port entropy instead of under 15 (RFC 5452
+// §9.2). With socket functions set c-ares 1.18 applies no socket options itself, so the
+// socket is made non-blocking and close-on-exec here.
+ares_socket_t cares_socket(int domain, int type, int protocol, void* user) noexcept {
+  int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return ARES_SOCKET_BAD;
+  auto* f = static_cast<CaresForwarder*>(user);
+  if (type == SOCK_DGRAM && (domain == AF_INET || domain == AF_INET6)) {
+    net::Endpoint local{domain == AF_INET6 ? net::Address::v6({}) : net::Address(), 0};
+    bool bound = false;
+    for (unsigned i = 0; i < kBindAttempts && !bound; ++i) {
+      local.port = f->random_port();
+      net::SockAddr sa = net::to_sockaddr(local);
+      if (::bind(fd, sa.get(), sa.length) == 0)
+        bound = true;
+      else if (errno != EADDRINUSE && errno != EACCES)
+        break;
+    }
+    // Not bound: connect() gives it a kernel-chosen ephemeral port, still random on Linux.
+  } else if (type == SOCK_STREAM) {
+    int one = 1;  // a query is one small write: do not wait for more (Nagle)
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  return fd;
+}
+
+int cares_close(ares_socket_t fd, void*) noexcept {
+  return ::close(fd);
+}
+
+int cares_connect(ares_socket_t fd, const sockaddr* addr, ares_socklen_t len, void*) noexcept {
+  return ::connect(fd, addr, len);
+}
+
+ares_ssize_t cares_recvfrom(ares_socket_t fd, void* buf, size_t len, int flags, sockaddr* from,
+                            ares_socklen_t* from_len, void*) noexcept {
+  return ::recvfrom(fd, buf, len, flags, from, from_len);
+}
+
+ares_ssize_t cares_sendv(ares_socket_t fd, const iovec* iov, int count, void*) noexcept {
+  msghdr m{};
+  m.msg_iov = const_cast<iovec*>(iov);
+  m.msg_iovlen = static_cast<size_t>(count);
+  return ::sendmsg(fd, &m, MSG_NOSIGNAL);  // a reset TCP upstream must not raise SIGPIPE
+}
+
+const ares_socket_functions kSocketFunctions = {cares_socket, cares_close, cares_connect,
+                                                cares_recvfrom, cares_sendv};
+
 uint64_t timeout_ms(const timeval& tv) {
   uint64_t sec = tv.tv_sec > 0 ? static_cast<uint64_t>(tv.tv_sec) : 0u;
   uint64_t usec = tv.tv_usec > 0 ? static_cast<uint64_t>(tv.tv_usec) : 0u;
@@ -188,7 +246,13 @@ CaresForwarder::~CaresForwarder() {
   kick_ = nullptr;
 }
 
-uv_loop_t* CaresForwarder::loop() const { return loop_; }
+uv_loop_t* CaresForwarder::loop() const {
+  return loop_;
+}
+
+uint16_t CaresForwarder::random_port() {
+  return static_cast<uint16_t>(kFirstSourcePort + random_.uniform(65536u - kFirstSourcePort));
+}
 
 void CaresForwarder::resolve(const resolver::Request& request, resolver::Completion done) {
   ++stats_.requests;
@@ -211,11 +275,18 @@ void CaresForwarder::resolve(const resolver::Request& request, resolver::Complet
   Pending& ref = *p;
   requests_.emplace(ref.id, std::move(p));
   in_resolve_ = true;
-  start_attempt(ref);
+  Channel* c = start_attempt(ref);
   in_resolve_ = false;
-  // c-ares's timeout for the new query must be on our timer; inside drain() it is re-armed
-  // when drain() ends.
-  if (!draining_) rearm_timer();
+  // c-ares's timeout for the new query must be on our timer (inside drain() the timer is
+  // re-armed when drain() ends). Only this channel's timeout can be new: no full rescan.
+  if (!draining_ && c != nullptr) {
+    timeval tv{};
+    if (ares_timeout(c->ares, nullptr, &tv) != nullptr) {
+      uint64_t ms = timeout_ms(tv);
+      if (!uv_is_active(reinterpret_cast<uv_handle_t*>(timer_)) || ms < uv_timer_get_due_in(timer_))
+        uv_timer_start(timer_, on_timer, ms, 0);
+    }
+  }
 }
 
 CaresForwarder::Channel* CaresForwarder::channel_for(size_t zone, size_t upstream) {
@@ -242,8 +313,8 @@ CaresForwarder::Channel* CaresForwarder::open_channel(size_t zone, size_t upstre
   int mask = 0;
   o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_EDNS;
   mask |= ARES_OPT_FLAGS;
-  o.timeout = static_cast<int>(std::min<uint32_t>(options_.attempt_timeout_ms,
-                                                  std::numeric_limits<int>::max()));
+  o.timeout = static_cast<int>(
+      std::min<uint32_t>(options_.attempt_timeout_ms, std::numeric_limits<int>::max()));
   mask |= ARES_OPT_TIMEOUTMS;
   o.tries = 1;  // retries and failover are ours (start_attempt)
   mask |= ARES_OPT_TRIES;
@@ -275,6 +346,7 @@ CaresForwarder::Channel* CaresForwarder::open_channel(size_t zone, size_t upstre
     spdlog::error("[fwd] ares_init_options: {}", ares_strerror(rc));
     return nullptr;
   }
+  ares_set_socket_functions(c->ares, &kSocketFunctions, this);
   ares_addr_port_node node{};
   node.next = nullptr;
   if (ep.address.is_v4()) {
@@ -297,7 +369,7 @@ CaresForwarder::Channel* CaresForwarder::open_channel(size_t zone, size_t upstre
   return channels_.back().get();
 }
 
-void CaresForwarder::start_attempt(Pending& p) {
+CaresForwarder::Channel* CaresForwarder::start_attempt(Pending& p) {
   const resolver::ForwardZone& zone = policy_.zones()[p.zone];
   const size_t n = zone.upstreams.size();
   while (p.attempt < options_.rounds * n) {
@@ -333,15 +405,17 @@ void CaresForwarder::start_attempt(Pending& p) {
     ++c->in_flight;
     ++c->sent;
     ++stats_.attempts;
-    spdlog::debug("[fwd] => {} {} {} id {}", a->upstream.to_string(),
-                  p.request.question.qname.to_text(),
-                  dns::type_to_text(p.request.question.qtype), id);
+    if (spdlog::should_log(spdlog::level::debug))
+      spdlog::debug("[fwd] => {} {} {} id {}", a->upstream.to_string(),
+                    p.request.question.qname.to_text(), dns::type_to_text(p.request.question.qtype),
+                    id);
     // May call on_ares_reply before it returns (e.g. the socket cannot be opened): that only
     // records the result.
     ares_send(c->ares, wire.data(), static_cast<int>(wire.size()), on_ares_reply, a);
-    return;
+    return c;
   }
   complete(p.id, Outcome{Status::ServFail, std::nullopt});
+  return nullptr;
 }
 
 void CaresForwarder::on_attempt_done(Attempt* a) noexcept {
@@ -381,9 +455,10 @@ void CaresForwarder::handle(std::unique_ptr<Attempt> a) {
         why = "truncated over TCP";
         break;
       }
-      spdlog::debug("[fwd] <= {} {} {} {}", a->upstream.to_string(),
-                    p.request.question.qname.to_text(),
-                    dns::type_to_text(p.request.question.qtype), dns::rcode_to_text(rcode));
+      if (spdlog::should_log(spdlog::level::debug))
+        spdlog::debug("[fwd] <= {} {} {} {}", a->upstream.to_string(),
+                      p.request.question.qname.to_text(),
+                      dns::type_to_text(p.request.question.qtype), dns::rcode_to_text(rcode));
       // We are not authoritative for it (RFC 1035 §4.1.1); the OPT is the upstream's hop
       // (its payload size, options): the server writes its own for the client.
       m.header.aa = false;
@@ -396,8 +471,10 @@ void CaresForwarder::handle(std::unique_ptr<Attempt> a) {
       return;  // shutdown() completes the request
     case ARES_ETIMEOUT:
     case ARES_ECONNREFUSED:
-      if (a->status == ARES_ETIMEOUT) ++stats_.upstream_timeouts;
-      else ++stats_.upstream_errors;
+      if (a->status == ARES_ETIMEOUT)
+        ++stats_.upstream_timeouts;
+      else
+        ++stats_.upstream_errors;
       health.on_failure(a->upstream_index, uv_now(loop_));
       why = a->status == ARES_ETIMEOUT ? "timeout" : "connection refused";
       break;
@@ -413,9 +490,10 @@ void CaresForwarder::handle(std::unique_ptr<Attempt> a) {
       why = ares_strerror(a->status);
       break;
   }
-  spdlog::debug("[fwd] <= {} {} {}: {}, next upstream", a->upstream.to_string(),
-                p.request.question.qname.to_text(), dns::type_to_text(p.request.question.qtype),
-                why);
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("[fwd] <= {} {} {}: {}, next upstream", a->upstream.to_string(),
+                  p.request.question.qname.to_text(), dns::type_to_text(p.request.question.qtype),
+                  why);
   start_attempt(p);
 }
 
@@ -424,10 +502,14 @@ void CaresForwarder::complete(uint64_t request_id, Outcome outcome) {
   if (it == requests_.end()) return;
   resolver::Completion done = std::move(it->second->done);
   requests_.erase(it);
-  if (outcome.status == Status::Answer) ++stats_.answers;
-  else ++stats_.servfails;
-  if (draining_ && !in_resolve_) call_completion(done, std::move(outcome));
-  else later(std::move(done), std::move(outcome));
+  if (outcome.status == Status::Answer)
+    ++stats_.answers;
+  else
+    ++stats_.servfails;
+  if (draining_ && !in_resolve_)
+    call_completion(done, std::move(outcome));
+  else
+    later(std::move(done), std::move(outcome));
 }
 
 void CaresForwarder::later(resolver::Completion done, Outcome outcome) {
@@ -435,7 +517,9 @@ void CaresForwarder::later(resolver::Completion done, Outcome outcome) {
   if (kick_ != nullptr) uv_timer_start(kick_, on_kick, 0, 0);
 }
 
-void CaresForwarder::after_cares() noexcept { drain(); }
+void CaresForwarder::after_cares() noexcept {
+  drain();
+}
 
 void CaresForwarder::drain() {
   if (draining_) return;
@@ -459,9 +543,8 @@ void CaresForwarder::drain() {
 }
 
 void CaresForwarder::reap_channels() {
-  auto dead = std::partition(channels_.begin(), channels_.end(), [](const auto& c) {
-    return !(c->retired && c->in_flight == 0);
-  });
+  auto dead = std::partition(channels_.begin(), channels_.end(),
+                             [](const auto& c) { return !(c->retired && c->in_flight == 0); });
   for (auto it = dead; it != channels_.end(); ++it) ares_destroy((*it)->ares);  // closes polls
   channels_.erase(dead, channels_.end());
 }
@@ -473,8 +556,10 @@ void CaresForwarder::rearm_timer() {
     timeval tv{};
     if (ares_timeout(c->ares, nullptr, &tv) != nullptr) best = std::min(best, timeout_ms(tv));
   }
-  if (best == std::numeric_limits<uint64_t>::max()) uv_timer_stop(timer_);
-  else uv_timer_start(timer_, on_timer, best, 0);
+  if (best == std::numeric_limits<uint64_t>::max())
+    uv_timer_stop(timer_);
+  else
+    uv_timer_start(timer_, on_timer, best, 0);
 }
 
 void CaresForwarder::on_timer(uv_timer_t* t) noexcept {

@@ -14,14 +14,17 @@
 // Forgery defences (RFC 5452, the DNSpooq lesson):
 //  - c-ares is given explicit servers only and every option that would otherwise come from
 //    /etc/resolv.conf, so it neither reads that file nor ever sends to its servers.
-//  - ID: c-ares 1.18's ares_send() sends the ID in our buffer unchanged (checked against the
-//    1.18.1 sources and by test), so IDs come from util::Random (arc4random), redrawn if
-//    the channel already has that ID in flight. c-ares's own RC4 ID generator is unused.
+//  - ID: c-ares 1.18's ares_send() sends the ID in our buffer unchanged (seen on the wire by
+//    the unit test with a seeded FakeRandom, and with strace on the installed 1.18.1), so IDs
+//    come from util::Random (arc4random), redrawn if the channel already has that ID in
+//    flight. c-ares's own generator (RC4 keyed from /dev/urandom in Debian's 1.18.1 build;
+//    it is used by ares_query/ares_search) plays no part.
 //  - Source port: c-ares 1.18 keeps one UDP socket per server for as long as the channel has
 //    queries in flight, so a busy forwarder would send everything from one port. Each channel
 //    therefore carries at most `queries_per_socket` queries; then it is retired (it finishes
-//    the queries it has, then is destroyed) and a fresh channel — a fresh socket with a new
-//    kernel-chosen ephemeral port — takes the next ones.
+//    the queries it has, then is destroyed) and a fresh channel — a fresh socket — takes the
+//    next ones. Sockets are ours (ares_set_socket_functions): each UDP socket is bound to a
+//    port drawn from util::Random over 1024-65535, as NetTransport does.
 //  - Replies: c-ares accepts a UDP reply only from the queried address on the connected
 //    socket, with the ID and question of a query in flight; we then parse it fully and check
 //    ID, QR, opcode and question again before it can reach the cache.
@@ -39,8 +42,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <utility>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "client/upstream_health.hpp"
@@ -70,12 +73,12 @@ class CaresForwarder final : public resolver::Resolver {
     uint64_t requests = 0;
     uint64_t answers = 0;
     uint64_t servfails = 0;
-    uint64_t attempts = 0;          // ares_send calls (one per upstream try)
+    uint64_t attempts = 0;  // ares_send calls (one per upstream try)
     uint64_t upstream_timeouts = 0;
     uint64_t upstream_errors = 0;   // SERVFAIL/REFUSED/NOTIMP/FORMERR, refused connections...
     uint64_t rejected_replies = 0;  // c-ares passed it, our checks did not (parse, question)
     uint64_t overloaded = 0;
-    uint64_t no_zone = 0;           // resolve() for a name outside every forward zone
+    uint64_t no_zone = 0;  // resolve() for a name outside every forward zone
     uint64_t channels_opened = 0;
   };
 
@@ -101,13 +104,14 @@ class CaresForwarder final : public resolver::Resolver {
   struct Attempt;
   struct Pending;
   uv_loop_t* loop() const;
+  uint16_t random_port();  // a source port for a new c-ares UDP socket
   void on_attempt_done(Attempt* a) noexcept;
   void after_cares() noexcept;  // handle recorded results, reap channels, rearm the timer
 
  private:
   Channel* channel_for(size_t zone, size_t upstream);
   Channel* open_channel(size_t zone, size_t upstream);
-  void start_attempt(Pending& p);
+  Channel* start_attempt(Pending& p);  // the channel it used, or nullptr
   void handle(std::unique_ptr<Attempt> a);
   void complete(uint64_t request_id, resolver::Outcome outcome);
   void later(resolver::Completion done, resolver::Outcome outcome);

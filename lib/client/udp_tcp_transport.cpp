@@ -20,12 +20,12 @@ using resolver::UpstreamReply;
 
 namespace {
 
-constexpr size_t kRxSize = 65536;          // the largest UDP payload, so nothing is cut
-constexpr size_t kMaxTcpMessage = 65535;   // RFC 1035 §4.2.2: a 16-bit length
+constexpr size_t kRxSize = 65536;         // the largest UDP payload, so nothing is cut
+constexpr size_t kMaxTcpMessage = 65535;  // RFC 1035 §4.2.2: a 16-bit length
 
 enum class Delivery : uint8_t {
-  Now,       // call the handler at once (we are in a libuv callback, not in send/cancel)
-  OnClose,   // call it from the close callback: send() and cancel() must not call it
+  Now,      // call the handler at once (we are in a libuv callback, not in send/cancel)
+  OnClose,  // call it from the close callback: send() and cancel() must not call it
 };
 
 }  // namespace
@@ -106,11 +106,18 @@ static void finish(Query& q, UpstreamReply reply, Delivery delivery) {
   if (NetTransport* t = q.owner) {
     auto& s = t->mutable_stats();
     switch (reply.status) {
-      case TransportStatus::Reply: ++s.replies; break;
-      case TransportStatus::Timeout: ++s.timeouts; break;
-      case TransportStatus::NetworkError: ++s.network_errors; break;
+      case TransportStatus::Reply:
+        ++s.replies;
+        break;
+      case TransportStatus::Timeout:
+        ++s.timeouts;
+        break;
+      case TransportStatus::NetworkError:
+        ++s.network_errors;
+        break;
       case TransportStatus::Malformed:
-      case TransportStatus::Cancelled: break;
+      case TransportStatus::Cancelled:
+        break;
     }
   }
   close_handles(q);
@@ -126,7 +133,9 @@ static void finish(Query& q, UpstreamReply reply, Delivery delivery) {
 
 namespace {
 
-NetTransport::Stats& stats_of(Query& q) { return q.owner->mutable_stats(); }
+NetTransport::Stats& stats_of(Query& q) {
+  return q.owner->mutable_stats();
+}
 
 // Examines one complete message from the server. Returns true when the query is finished.
 bool consider(Query& q, std::span<const uint8_t> wire, Protocol protocol) {
@@ -134,8 +143,9 @@ bool consider(Query& q, std::span<const uint8_t> wire, Protocol protocol) {
   switch (c.verdict) {
     case ReplyVerdict::NotOurs:
       ++stats_of(q).spoof_attempts;
-      spdlog::debug("[net] <= {} {} ignored: not the reply (ID/question/QR)",
-                    q.query.server.to_string(), q.query.question.qname.to_text());
+      if (spdlog::should_log(spdlog::level::debug))
+        spdlog::debug("[net] <= {} {} ignored: not the reply (ID/question/QR)",
+                      q.query.server.to_string(), q.query.question.qname.to_text());
       return false;
     case ReplyVerdict::Malformed:
       ++stats_of(q).malformed;
@@ -165,7 +175,8 @@ void on_timeout(uv_timer_t* t) noexcept {
 }
 
 void network_error(Query& q, int uv_status, const char* what) {
-  spdlog::debug("[net] {} {}: {}", q.query.server.to_string(), what, uv_strerror(uv_status));
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("[net] {} {}: {}", q.query.server.to_string(), what, uv_strerror(uv_status));
   UpstreamReply r{TransportStatus::NetworkError, std::nullopt, q.elapsed_ms(q.owner->loop())};
   finish(q, std::move(r), Delivery::Now);
 }
@@ -185,8 +196,8 @@ void on_udp_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr
     return;
   }
   if (addr == nullptr) return;  // nothing more to read for now
-  auto from = net::from_sockaddr(addr, addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6)
-                                                                     : sizeof(sockaddr_in));
+  auto from = net::from_sockaddr(
+      addr, addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   if (!from || *from != q.query.server) {
     ++stats_of(q).spoof_attempts;
     return;
@@ -247,8 +258,8 @@ void on_tcp_connected(uv_connect_t* req, int status) noexcept {
     network_error(q, rc, "tcp read start");
     return;
   }
-  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(q.out.data()),
-                           static_cast<unsigned>(q.out.size()));
+  uv_buf_t b =
+      uv_buf_init(reinterpret_cast<char*>(q.out.data()), static_cast<unsigned>(q.out.size()));
   q.write_req.data = &q;
   rc = uv_write(&q.write_req, stream, &b, 1, on_tcp_written);
   if (rc < 0) network_error(q, rc, "tcp write");
@@ -272,7 +283,6 @@ NetTransport::~NetTransport() {
     }
   }
 }
-
 
 resolver::Transport::Handle NetTransport::send(const resolver::UpstreamQuery& query,
                                                resolver::ReplyHandler handler) {
@@ -321,7 +331,8 @@ resolver::Transport::Handle NetTransport::send(const resolver::UpstreamQuery& qu
 }
 
 void NetTransport::fail_start(Query& q, int uv_status, const char* what) {
-  spdlog::debug("[net] {} {}: {}", q.query.server.to_string(), what, uv_strerror(uv_status));
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("[net] {} {}: {}", q.query.server.to_string(), what, uv_strerror(uv_status));
   finish(q, {TransportStatus::NetworkError, std::nullopt, 0}, Delivery::OnClose);
 }
 
@@ -339,12 +350,14 @@ void NetTransport::start_udp(Query& q) {
   net::Endpoint local{v6 ? net::Address::v6({}) : net::Address(), 0};
   rc = UV_EADDRINUSE;
   for (unsigned i = 0; i < kBindAttempts && rc < 0; ++i) {
-    local.port = static_cast<uint16_t>(kFirstSourcePort +
-                                       random_.uniform(65536u - kFirstSourcePort));
+    local.port =
+        static_cast<uint16_t>(kFirstSourcePort + random_.uniform(65536u - kFirstSourcePort));
     net::SockAddr sa = net::to_sockaddr(local);
     rc = uv_udp_bind(&q.udp, sa.get(), 0);
-    if (rc == UV_EADDRINUSE || rc == UV_EACCES) ++stats_.port_collisions;
-    else if (rc < 0) break;
+    if (rc == UV_EADDRINUSE || rc == UV_EACCES)
+      ++stats_.port_collisions;
+    else if (rc < 0)
+      break;
   }
   if (rc == UV_EADDRINUSE || rc == UV_EACCES) {
     local.port = 0;
@@ -357,15 +370,17 @@ void NetTransport::start_udp(Query& q) {
   if (rc < 0) return fail_start(q, rc, "udp connect");
   rc = uv_udp_recv_start(&q.udp, on_alloc, on_udp_recv);
   if (rc < 0) return fail_start(q, rc, "udp recv");
-  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(q.out.data()),
-                           static_cast<unsigned>(q.out.size()));
+  uv_buf_t b =
+      uv_buf_init(reinterpret_cast<char*>(q.out.data()), static_cast<unsigned>(q.out.size()));
   q.send_req.data = &q;
   rc = uv_udp_send(&q.send_req, &q.udp, &b, 1, nullptr, on_udp_sent);
   if (rc < 0) return fail_start(q, rc, "udp send");
   ++stats_.udp_sent;
   uv_timer_start(&q.timer, on_timeout, q.query.timeout_ms, 0);
-  spdlog::trace("[net] => {} {} {} udp id {}", q.query.server.to_string(),
-                q.query.question.qname.to_text(), dns::type_to_text(q.query.question.qtype), q.id);
+  if (spdlog::should_log(spdlog::level::trace))
+    spdlog::trace("[net] => {} {} {} udp id {}", q.query.server.to_string(),
+                  q.query.question.qname.to_text(), dns::type_to_text(q.query.question.qtype),
+                  q.id);
 }
 
 void NetTransport::start_tcp(Query& q) {
@@ -380,8 +395,10 @@ void NetTransport::start_tcp(Query& q) {
   if (rc < 0) return fail_start(q, rc, "tcp connect");
   ++stats_.tcp_sent;
   uv_timer_start(&q.timer, on_timeout, q.query.timeout_ms, 0);
-  spdlog::trace("[net] => {} {} {} tcp id {}", q.query.server.to_string(),
-                q.query.question.qname.to_text(), dns::type_to_text(q.query.question.qtype), q.id);
+  if (spdlog::should_log(spdlog::level::trace))
+    spdlog::trace("[net] => {} {} {} tcp id {}", q.query.server.to_string(),
+                  q.query.question.qname.to_text(), dns::type_to_text(q.query.question.qtype),
+                  q.id);
 }
 
 void NetTransport::cancel(Handle handle) {
@@ -393,8 +410,7 @@ void NetTransport::cancel(Handle handle) {
 
 void NetTransport::shutdown() {
   for (auto& [h, q] : queries_)
-    finish(*q, {TransportStatus::Cancelled, std::nullopt, q->elapsed_ms(loop_)},
-           Delivery::OnClose);
+    finish(*q, {TransportStatus::Cancelled, std::nullopt, q->elapsed_ms(loop_)}, Delivery::OnClose);
 }
 
 }  // namespace tern::client

@@ -53,9 +53,9 @@ class NetTransport final : public resolver::Transport {
     uint64_t spoof_attempts = 0;  // wrong source, ID, question, or QR clear: ignored
     uint64_t malformed = 0;       // right source and ID, does not parse
     uint64_t timeouts = 0;
-    uint64_t network_errors = 0;  // send/connect/recv failures (ICMP unreachable, RST, ...)
-    uint64_t overloaded = 0;      // refused because max_outstanding queries were in flight
-    uint64_t port_collisions = 0; // random source ports found in use and redrawn
+    uint64_t network_errors = 0;   // send/connect/recv failures (ICMP unreachable, RST, ...)
+    uint64_t overloaded = 0;       // refused because max_outstanding queries were in flight
+    uint64_t port_collisions = 0;  // random source ports found in use and redrawn
   };
 
   NetTransport(uv_loop_t* loop, util::Random& random, TransportOptions options = {});

@@ -36,8 +36,8 @@ class UpstreamHealth {
 
  private:
   struct State {
-    uint32_t failures = 0;   // in a row
-    uint64_t until_ms = 0;   // held down before this time
+    uint32_t failures = 0;  // in a row
+    uint64_t until_ms = 0;  // held down before this time
   };
   std::vector<State> state_;
 };

@@ -305,6 +305,13 @@ Expected<Message, WireError> parse_message(std::span<const uint8_t> wire) {
       rr.type = static_cast<RRType>(type);
       rr.rclass = static_cast<RRClass>(rclass);
       rr.ttl = ttl;
+      // RFC 2136 §2.4.2/§2.5.2: UPDATE prerequisites and deletions carry class ANY or NONE with
+      // empty RDATA for any type; that is not a malformed A or SOA.
+      bool empty_meta = rdlen == 0 && (rr.rclass == RRClass::ANY || rr.rclass == RRClass::NONE);
+      if (empty_meta) {
+        out.push_back(std::move(rr));
+        continue;
+      }
       if (!read_rdata(r, rr.type, rdlen, rr.rdata)) return unexpected(r.error());
       // Well-known types must decode under their own rules (rdata.hpp lists them); every
       // other type stays opaque (RFC 3597) and is never rejected for its content.

@@ -111,7 +111,10 @@ std::string escape_char_string(std::span<const uint8_t> s) {
 }
 
 std::string quoted_char_string(std::span<const uint8_t> s) {
-  return "\"" + escape_char_string(s) + "\"";
+  std::string out(1, '"');
+  out += escape_char_string(s);
+  out += '"';
+  return out;
 }
 
 Expected<Name, WireError> name_from_token(std::string_view text, const Name& origin) {
@@ -340,7 +343,10 @@ std::string join_tokens(std::span<const Token> tokens, size_t from) {
 
 std::string generic_rdata_to_text(std::span<const uint8_t> rdata) {
   std::string s = "\\# " + std::to_string(rdata.size());
-  if (!rdata.empty()) s += " " + to_hex(rdata);
+  if (!rdata.empty()) {
+    s += ' ';
+    s += to_hex(rdata);
+  }
   return s;
 }
 

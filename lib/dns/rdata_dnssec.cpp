@@ -212,7 +212,10 @@ void TypeBitmap::encode(Bytes& out) const {
 
 std::string TypeBitmap::to_text() const {
   std::string s;
-  for (RRType t : types) s += " " + type_to_text(t);
+  for (RRType t : types) {
+    s += ' ';
+    s += type_to_text(t);
+  }
   return s;
 }
 

@@ -235,9 +235,11 @@ void Svcb::encode(Bytes& out) const {
 std::string Svcb::to_text() const {
   std::string s = std::to_string(priority) + " " + target.to_text();
   for (auto& p : params) {
-    s += " " + key_to_text(p.key);
+    s += ' ';
+    s += key_to_text(p.key);
     if (p.key == static_cast<uint16_t>(SvcKey::NoDefaultAlpn) && p.value.empty()) continue;
-    s += "=" + value_to_text(p.key, p.value);
+    s += '=';
+    s += value_to_text(p.key, p.value);
   }
   return s;
 }

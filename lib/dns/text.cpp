@@ -15,7 +15,13 @@ std::string to_text(const ResourceRecord& rr) {
 }
 
 std::string to_text(const Question& q) {
-  return ";" + q.qname.to_text() + " " + class_to_text(q.qclass) + " " + type_to_text(q.qtype);
+  std::string s(1, ';');
+  s += q.qname.to_text();
+  s += ' ';
+  s += class_to_text(q.qclass);
+  s += ' ';
+  s += type_to_text(q.qtype);
+  return s;
 }
 
 std::string flags_to_text(const Header& h) {
@@ -95,7 +101,13 @@ Expected<ResourceRecord, WireError> rr_from_tokens(std::span<const Token> t, con
   auto type = type_from_text(t[i].text);
   if (!type) return unexpected(WireError::BadText);
   rr.type = *type;
-  auto rd = rdata::from_text(rr.type, t.subspan(i + 1), origin);
+  auto rd_tokens = t.subspan(i + 1);
+  // RFC 2136 empty RDATA of class ANY/NONE (see parse_message) prints as "\# 0".
+  if ((rr.rclass == RRClass::ANY || rr.rclass == RRClass::NONE) && rd_tokens.size() == 2 &&
+      rd_tokens[0].text == "\\#" && rd_tokens[1].text == "0") {
+    return rr;
+  }
+  auto rd = rdata::from_text(rr.type, rd_tokens, origin);
   if (!rd) return unexpected(rd.error());
   if (rd->size() > 65535) return unexpected(WireError::BadText);
   rr.rdata = std::move(*rd);

@@ -6,8 +6,10 @@ namespace tern::resolver {
 
 std::string_view to_string(ForwardPolicyError e) {
   switch (e) {
-    case ForwardPolicyError::NoUpstreams: return "forward zone has no upstreams";
-    case ForwardPolicyError::DuplicateZone: return "forward zone listed twice";
+    case ForwardPolicyError::NoUpstreams:
+      return "forward zone has no upstreams";
+    case ForwardPolicyError::DuplicateZone:
+      return "forward zone listed twice";
   }
   return "unknown forward policy error";
 }

@@ -101,7 +101,7 @@ RootHints parse_root_hints(std::string_view text) {
     const dns::Name& owner = entry.first;
     const net::Address& a = entry.second;
     auto it = std::find_if(hints.begin(), hints.end(),
-                           [&](const RootHint& h) { return h.name == owner; });
+                           [&, &owner = owner](const RootHint& h) { return h.name == owner; });
     if (it == hints.end())
       throw std::runtime_error("root hints: address for " + owner.to_text() +
                                ", which is not a root NS");

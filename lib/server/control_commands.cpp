@@ -63,7 +63,9 @@ void register_standard_commands(ControlServer& server, ControlContext ctx) {
     w.begin_object()
         .key("version").value(c->version)
         .key("uptime_seconds").value(c->clock->wall_seconds() - c->started_at);
-    if (c->metrics)
+    if (c->queries_served)
+      w.key("queries").value(c->queries_served());
+    else if (c->metrics)
       w.key("queries").value(c->metrics->queries_total(Transport::Udp) +
                              c->metrics->queries_total(Transport::Tcp));
     w.key("cache_entries").value(static_cast<uint64_t>(c->cache->entries()))

@@ -26,6 +26,8 @@ namespace tern::server {
 struct ControlContext {
   cache::MessageCache* cache = nullptr;  // required
   const Metrics* metrics = nullptr;      // optional: query counters in status/stats
+  // optional: the "queries" of status when metrics is not fed by the pipeline
+  std::function<uint64_t()> queries_served;
   const util::Clock* clock = nullptr;    // required: uptime, remaining TTLs
   std::string version;
   int64_t started_at = 0;  // wall seconds

@@ -182,9 +182,16 @@ util::Expected<void, std::string> ControlServer::start() {
   auto slash = path.rfind('/');
   if (slash != std::string::npos && slash > 0) {
     std::string dir = path.substr(0, slash);
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    if (::mkdir(dir.c_str(), 0755) == 0) {
+      // Ours: hand it to the user we will run as, so the socket can be removed at stop.
+      if ((opts_.owner || opts_.group) &&
+          ::chown(dir.c_str(), opts_.owner ? *opts_.owner : static_cast<uid_t>(-1),
+                  opts_.group ? *opts_.group : static_cast<gid_t>(-1)) != 0)
+        return util::unexpected("cannot chown " + dir + ": " + std::strerror(errno));
+    } else if (errno != EEXIST) {
       return util::unexpected("cannot create directory " + dir + " for the control socket: " +
                               std::strerror(errno));
+    }
   }
 
   int rc = uv_pipe_init(loop_, &listener_, 0);

@@ -36,7 +36,8 @@ namespace tern::server {
 struct ControlOptions {
   std::string path = "/run/tern/control.sock";  // control.socket
   uint32_t mode = 0660;
-  std::optional<uid_t> owner;  // chown the socket (started as root, dropping to server.user)
+  std::optional<uid_t> owner;  // chown the socket, and its directory when we create it
+                               // (started as root, dropping to server.user)
   std::optional<gid_t> group;
   size_t max_line = 4096;          // longest request line
   size_t max_connections = 16;     // ternctl opens one; many at once is a runaway script

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "dns/name.hpp"
 #include "dns/types.hpp"
+#include "dns/wire_reader.hpp"
 
 namespace tern::server {
 
@@ -141,6 +143,67 @@ void Metrics::query_answered(Transport t, uint16_t qtype, uint16_t rcode, Answer
   ++queries_[idx(t)][qtype_slot(qtype)][rcode_slot(rcode)];
   ++answers_[static_cast<size_t>(source)];
   latency_[hist_idx(source)].observe(latency_us);
+}
+
+std::optional<ReplySummary> summarize_reply(std::span<const uint8_t> reply) noexcept {
+  if (reply.size() < 12) return std::nullopt;
+  ReplySummary out;
+  out.rcode = reply[3] & 0x0F;
+  dns::WireReader r(reply, 4);
+  const uint16_t qd = r.u16(), an = r.u16(), ns = r.u16(), ar = r.u16();
+  if (qd != 1) return out;  // RFC 9619: anything else is FORMERR material, no qtype to name
+  r.skip_name();
+  const uint16_t qtype = r.u16();
+  r.skip(2);
+  if (!r.ok()) return out;
+  out.qtype = qtype;
+  // The extended rcode lives in OPT's TTL field (RFC 6891 §6.1.3): walk to it, skipping data.
+  const uint32_t records = uint32_t{an} + ns + ar;
+  for (uint32_t i = 0; i < records && r.ok(); ++i) {
+    r.skip_name();
+    const uint16_t type = r.u16();
+    r.skip(2);
+    const uint32_t ttl = r.u32();
+    r.skip(r.u16());
+    if (r.ok() && i >= uint32_t{an} + ns && type == 41) {
+      out.rcode = static_cast<uint16_t>(((ttl >> 24) << 4) | out.rcode);
+      break;
+    }
+  }
+  return out;
+}
+
+std::string query_log_line(const net::Endpoint& client, std::span<const uint8_t> reply,
+                           AnswerSource source, uint64_t latency_us) {
+  std::string line = client.to_string();
+  std::string qname = "?", qtype = "?", rcode = "?";
+  if (auto sum = summarize_reply(reply)) {
+    rcode = dns::rcode_to_text(static_cast<dns::RCode>(sum->rcode));
+    dns::WireReader r(reply, 12);
+    if (reply[4] == 0 && reply[5] == 1) {
+      dns::Name name = r.name();
+      if (r.ok()) {
+        qname = name.to_text();
+        qtype = dns::type_to_text(static_cast<dns::RRType>(sum->qtype));
+      }
+    }
+  }
+  char ms[32];
+  std::snprintf(ms, sizeof ms, "%llu.%03llums", static_cast<unsigned long long>(latency_us / 1000),
+                static_cast<unsigned long long>(latency_us % 1000));
+  line += ' ' + qname + ' ' + qtype + ' ' + rcode + ' ' + ms + ' ' +
+          kSourceNames[static_cast<size_t>(source)];
+  return line;
+}
+
+void Metrics::observe_reply(Transport t, std::span<const uint8_t> reply, AnswerSource source,
+                            uint64_t latency_us) noexcept {
+  auto sum = summarize_reply(reply);
+  if (!sum) {
+    ++dropped_[idx(t)];  // not a DNS reply: nothing a client can use
+    return;
+  }
+  query_answered(t, sum->qtype, sum->rcode, source, latency_us);
 }
 
 uint64_t Metrics::queries(Transport t, uint16_t qtype, uint16_t rcode) const {

@@ -17,11 +17,15 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "net/endpoint.hpp"
 
 namespace tern::server {
 
@@ -87,6 +91,20 @@ struct CacheReading {
   uint64_t entries = 0, bytes = 0;
 };
 
+// What a reply says about its query, read from the wire without allocating. rcode includes
+// the EDNS extended bits (RFC 6891 §6.1.3). nullopt for fewer than 12 bytes.
+struct ReplySummary {
+  uint16_t qtype = 0;  // 0 when there is no readable question
+  uint16_t rcode = 0;
+};
+std::optional<ReplySummary> summarize_reply(std::span<const uint8_t> reply) noexcept;
+
+// The logging.queries line for one reply: client, qname, qtype, rcode, latency, source:
+//   "127.0.0.1:40000 www.example.com. AAAA NOERROR 0.312ms cache"
+// Unreadable replies still give a line ("? ?" for the question).
+std::string query_log_line(const net::Endpoint& client, std::span<const uint8_t> reply,
+                           AnswerSource source, uint64_t latency_us);
+
 // Server series cap: an iterating resolver talks to thousands of servers; past this many, new
 // ones are summed under server="other" so a scrape stays a few hundred KiB at most.
 inline constexpr size_t kMaxUpstreamSeries = 256;
@@ -98,6 +116,11 @@ class Metrics {
   // One query answered (or refused), counted when its reply is handed to the transport.
   void query_answered(Transport t, uint16_t qtype, uint16_t rcode, AnswerSource source,
                       uint64_t latency_us) noexcept;
+  // The same, read from the reply as it goes out (qtype from its question, rcode from the
+  // header plus OPT's extended bits): the one call a sender needs. A reply that does not parse
+  // that far counts under qtype "other" with its header rcode. Never allocates.
+  void observe_reply(Transport t, std::span<const uint8_t> reply, AnswerSource source,
+                     uint64_t latency_us) noexcept;
   // A query that got no reply at all (unparseable header, QR=1, ACL drop, send failure).
   void query_dropped(Transport t) noexcept { ++dropped_[idx(t)]; }
   void tcp_connection_opened() noexcept { ++tcp_accepted_; ++tcp_open_; }

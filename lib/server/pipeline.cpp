@@ -35,11 +35,12 @@ bool is_chaos_name(const dns::Name& qname, std::initializer_list<const char*> na
 }  // namespace
 
 Pipeline::Pipeline(PipelineOptions opts, cache::MessageCache& cache, resolver::Resolver& resolver,
-                   Scheduler& scheduler)
+                   Scheduler& scheduler, const util::Clock& clock)
     : opts_(std::move(opts)),
       cache_(cache),
       resolver_(&resolver),
       scheduler_(scheduler),
+      clock_(clock),
       alive_(std::make_shared<Pipeline*>(this)),
       reply_buf_(std::make_unique<std::array<uint8_t, kReplyBufferSize>>()) {}
 
@@ -63,18 +64,46 @@ size_t Pipeline::waiting_clients() const {
   return n;
 }
 
-void Pipeline::send(const ClientRef& client, size_t size) {
+void Pipeline::send(const ClientRef& client, size_t size, AnswerSource source) {
   if (size == 0 || !client.sink) return;
   ++sent_;
+  if (metrics_) count(client, size, source, cur_qtype_, cur_start_);
   client.sink->send_reply(client, {reply_buf_->data(), size});
+}
+
+void Pipeline::send_waiter(const Waiter& w, size_t size, AnswerSource source) {
+  if (size == 0 || !w.client.sink) return;
+  ++sent_;
+  if (metrics_) count(w.client, size, source, dns::to_u16(w.question.qtype), w.start);
+  w.client.sink->send_reply(w.client, {reply_buf_->data(), size});
+}
+
+void Pipeline::count(const ClientRef& client, size_t size, AnswerSource source, uint16_t qtype,
+                     std::chrono::steady_clock::time_point start) {
+  const uint8_t* m = reply_buf_->data();
+  uint16_t rcode = m[3] & 0xF;
+  // Our OPT, when there is one, is always the last record: its TTL field's top octet holds
+  // the upper bits of an extended RCODE (BADVERS).
+  if (size >= dns::kHeaderSize + kOptSize && dns::load_u16(m + 10) > 0 && m[size - 11] == 0 &&
+      dns::load_u16(m + size - 10) == dns::to_u16(RRType::OPT))
+    rcode = static_cast<uint16_t>(rcode | (m[size - 6] << 4));
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  metrics_->query_answered(client.protocol == Protocol::Tcp ? Transport::Tcp : Transport::Udp,
+                           qtype, rcode, source, static_cast<uint64_t>(us.count()));
 }
 
 Disposition Pipeline::handle(std::span<const uint8_t> query, const ClientRef& client) {
   uint64_t sent_before = sent_;
   deferred_ = false;
+  cur_qtype_ = 0;
+  if (metrics_) cur_start_ = std::chrono::steady_clock::now();
   handle_query(query, client);
   if (sent_ != sent_before) return Disposition::Replied;
-  return deferred_ ? Disposition::Deferred : Disposition::Dropped;
+  if (deferred_) return Disposition::Deferred;
+  if (metrics_)
+    metrics_->query_dropped(client.protocol == Protocol::Tcp ? Transport::Tcp : Transport::Udp);
+  return Disposition::Dropped;
 }
 
 void Pipeline::handle_query(std::span<const uint8_t> query, const ClientRef& client) {
@@ -91,6 +120,7 @@ void Pipeline::handle_query(std::span<const uint8_t> query, const ClientRef& cli
   auto parsed = dns::parse_request(query);
   if (!parsed) return handle_parse_error(query, client, parsed.error());
   const dns::RequestView& v = *parsed;
+  cur_qtype_ = dns::to_u16(v.qtype);
 
   Query q{};
   q.view = &v;
@@ -166,11 +196,15 @@ void Pipeline::answer_query(Query& q) {
   bool prefetch = false;
   if (try_cache(q, cache::StalePolicy::FreshOnly, &prefetch)) {
     ++stats_.cache_hits;
-    if (prefetch && opts_.prefetch) start_resolution(q, /*prefetch=*/true);
+    if (prefetch && opts_.prefetch) start_resolution(q, make_key(q.key), /*prefetch=*/true);
     return;
   }
   ++stats_.cache_misses;
-  start_resolution(q, /*prefetch=*/false);
+  Key key = make_key(q.key);
+  if (opts_.serve_stale && recently_failed(key) &&
+      try_cache(q, cache::StalePolicy::AllowStale, nullptr))
+    return;  // RFC 8767 §4: stale at once while the failure recheck runs
+  start_resolution(q, std::move(key), /*prefetch=*/false);
 }
 
 bool Pipeline::answer_special(Query& q) {
@@ -238,10 +272,11 @@ bool Pipeline::try_cache(Query& q, cache::StalePolicy stale, bool* prefetch) {
     size = truncate_to_question(out, size);
   }
   if (v.edns.present && size) size = append_opt(out, size, q.opt);
-  if (hit->kind == cache::HitKind::Stale) ++stats_.stale_answers;
+  bool stale_hit = hit->kind == cache::HitKind::Stale;
+  if (stale_hit) ++stats_.stale_answers;
   if (prefetch) *prefetch = hit->kind == cache::HitKind::Prefetch;
   SPDLOG_TRACE("[server] cache hit {} {}", v.qname.to_text(), dns::type_to_text(v.qtype));
-  send(*q.client, size);
+  send(*q.client, size, stale_hit ? AnswerSource::Stale : AnswerSource::Cache);
   return true;
 }
 
@@ -256,17 +291,38 @@ cache::CacheKey Pipeline::key_view(const Key& key) {
   return k;
 }
 
-void Pipeline::start_resolution(Query& q, bool prefetch) {
-  const dns::RequestView& v = *q.view;
+Pipeline::Key Pipeline::make_key(const cache::CacheKey& k) {
   Key key;
-  key.reserve(q.key.qname_lower.size() + kKeySuffix);
-  key.append(reinterpret_cast<const char*>(q.key.qname_lower.data()), q.key.qname_lower.size());
+  key.reserve(k.qname_lower.size() + kKeySuffix);
+  key.append(reinterpret_cast<const char*>(k.qname_lower.data()), k.qname_lower.size());
   uint8_t suffix[kKeySuffix];
-  dns::store_u16(suffix, q.key.qtype);
-  dns::store_u16(suffix + 2, q.key.qclass);
-  suffix[4] = q.key.flags;
+  dns::store_u16(suffix, k.qtype);
+  dns::store_u16(suffix + 2, k.qclass);
+  suffix[4] = k.flags;
   key.append(reinterpret_cast<const char*>(suffix), kKeySuffix);
+  return key;
+}
 
+bool Pipeline::recently_failed(const Key& key) {
+  if (failed_until_.empty()) return false;
+  auto it = failed_until_.find(key);
+  if (it == failed_until_.end()) return false;
+  if (clock_.mono_ms() < it->second) return true;
+  failed_until_.erase(it);
+  return false;
+}
+
+void Pipeline::remember_failure(const Key& key) {
+  if (failed_until_.size() >= kMaxRecentlyFailed) {
+    uint64_t now = clock_.mono_ms();
+    std::erase_if(failed_until_, [now](const auto& e) { return e.second <= now; });
+    if (failed_until_.size() >= kMaxRecentlyFailed) failed_until_.clear();
+  }
+  failed_until_[key] = clock_.mono_ms() + kFailureRecheckMs;
+}
+
+void Pipeline::start_resolution(Query& q, Key key, bool prefetch) {
+  const dns::RequestView& v = *q.view;
   auto it = pending_.find(key);
   if (prefetch) {
     if (it != pending_.end()) return;  // already being refreshed
@@ -279,7 +335,7 @@ void Pipeline::start_resolution(Query& q, bool prefetch) {
     ++stats_.coalesced;
     deferred_ = true;
     it->second.waiters.push_back(
-        {*q.client, q.echo, {v.qname, v.qtype, v.qclass}, v.edns, q.limit});
+        {*q.client, q.echo, {v.qname, v.qtype, v.qclass}, v.edns, q.limit, cur_start_});
     return;
   }
 
@@ -298,9 +354,11 @@ void Pipeline::start_resolution(Query& q, bool prefetch) {
   p.request.checking_disabled = v.header.cd;
   if (prefetch) {
     ++stats_.prefetches;
+    if (metrics_) metrics_->prefetch_started();
   } else {
     deferred_ = true;
-    p.waiters.push_back({*q.client, q.echo, {v.qname, v.qtype, v.qclass}, v.edns, q.limit});
+    p.waiters.push_back(
+        {*q.client, q.echo, {v.qname, v.qtype, v.qclass}, v.edns, q.limit, cur_start_});
   }
   auto [pos, inserted] = pending_.emplace(std::move(key), std::move(p));
   begin(pos->first, pos->second);
@@ -339,6 +397,7 @@ void Pipeline::on_complete(const Key& key, resolver::Outcome outcome) {
   if (p.timer) scheduler_.cancel(p.timer);
 
   if (outcome.status == resolver::Status::Answer && outcome.response) {
+    failed_until_.erase(key);
     cache_.insert(key_view(key), *outcome.response);
     for (const Waiter& w : p.waiters) answer_waiter_from_message(w, *outcome.response);
     return;
@@ -349,6 +408,7 @@ void Pipeline::on_complete(const Key& key, resolver::Outcome outcome) {
   }
   spdlog::debug("[server] resolution failed: {} {}", p.request.question.qname.to_text(),
                dns::type_to_text(p.request.question.qtype));
+  if (opts_.serve_stale) remember_failure(key);
   for (const Waiter& w : p.waiters) {
     if (!answer_waiter_stale(key, w)) answer_waiter_error(w, RCode::ServFail);
   }
@@ -375,8 +435,9 @@ bool Pipeline::answer_waiter_stale(const Key& key, const Waiter& w) {
   }
   if (w.edns.present && size)
     size = append_opt(out, size, {opts_.udp_payload_size, w.edns.dnssec_ok});
-  if (hit->kind == cache::HitKind::Stale) ++stats_.stale_answers;
-  send(w.client, size);
+  bool stale_hit = hit->kind == cache::HitKind::Stale;
+  if (stale_hit) ++stats_.stale_answers;
+  send_waiter(w, size, stale_hit ? AnswerSource::Stale : AnswerSource::Cache);
   return true;
 }
 
@@ -389,8 +450,10 @@ void Pipeline::answer_waiter_error(const Waiter& w, RCode rcode) {
   OptReply opt{opts_.udp_payload_size, w.edns.dnssec_ok};
   if (rcode == RCode::ServFail) ++stats_.servfail;
   if (rcode == RCode::Refused) ++stats_.refused;
-  send(w.client, write_error_reply(*reply_buf_, w.echo, {qwire.data(), name.size() + 4}, rcode,
-                                   w.edns.present ? &opt : nullptr));
+  send_waiter(w,
+              write_error_reply(*reply_buf_, w.echo, {qwire.data(), name.size() + 4}, rcode,
+                                w.edns.present ? &opt : nullptr),
+              AnswerSource::Resolved);
 }
 
 void Pipeline::answer_waiter_from_message(const Waiter& w, const dns::Message& response) {
@@ -424,7 +487,7 @@ void Pipeline::answer_waiter_from_message(const Waiter& w, const dns::Message& r
     return;
   }
   if (built->truncated) ++stats_.truncated;
-  send(w.client, built->size);
+  send_waiter(w, built->size, AnswerSource::Resolved);
 }
 
 }  // namespace tern::server

@@ -11,12 +11,17 @@
 // expired data (TTL 30) while the resolution goes on; a failed resolution answers stale data
 // if there is any, else SERVFAIL. Prefetch: a Prefetch hit starts one background resolution.
 //
+// Failure recheck (RFC 8767 §4): after a resolution failed, queries for the same key are
+// answered from stale data at once for kFailureRecheckMs instead of waiting out the client
+// timeout again, and no new resolution is started for it in that time.
+//
 // Invariants: each handled query gets at most one reply; a resolver completion that arrives
 // after the pipeline is gone is ignored (weak liveness token); the pipeline never calls the
 // resolver re-entrantly from a completion for the same key.
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -30,8 +35,10 @@
 #include "net/access_list.hpp"
 #include "resolver/resolver.hpp"
 #include "server/client.hpp"
+#include "server/metrics.hpp"
 #include "server/reply_writer.hpp"
 #include "server/scheduler.hpp"
+#include "util/clock.hpp"
 
 namespace tern::server {
 
@@ -59,14 +66,21 @@ struct PipelineStats {
   uint64_t over_limit = 0;     // SERVFAIL because max_concurrent resolutions were in flight
 };
 
+// RFC 8767 §4 suggests 30 s between attempts to refresh data that could not be refreshed.
+inline constexpr uint64_t kFailureRecheckMs = 30'000;
+// Keys remembered as recently failed; beyond this the oldest knowledge is dropped (a flood of
+// distinct failing names must not grow memory).
+inline constexpr size_t kMaxRecentlyFailed = 10'000;
+
 // What became of one handled query. A TCP listener counts Deferred queries as outstanding
 // until their reply comes, and Dropped ones never get one.
 enum class Disposition : uint8_t { Replied, Deferred, Dropped };
 
 class Pipeline {
  public:
+  // `clock` supplies the monotonic time for the failure-recheck window.
   Pipeline(PipelineOptions opts, cache::MessageCache& cache, resolver::Resolver& resolver,
-           Scheduler& scheduler);
+           Scheduler& scheduler, const util::Clock& clock);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -80,6 +94,9 @@ class Pipeline {
   void set_resolver(resolver::Resolver& resolver);
   // Drops every waiter whose reply would go to `sink` (a listener about to close).
   void forget_sink(const ReplySink* sink);
+  // Counts every reply and drop in `metrics` from now on (nullptr: stop counting). The
+  // metrics object must outlive the pipeline or be unset first.
+  void set_metrics(Metrics* metrics) { metrics_ = metrics; }
 
   size_t pending_resolutions() const { return pending_.size(); }
   size_t waiting_clients() const;
@@ -92,6 +109,7 @@ class Pipeline {
     dns::Question question;  // as asked, case kept
     dns::EdnsSummary edns;
     uint16_t limit = 512;    // the largest reply this client takes
+    std::chrono::steady_clock::time_point start;  // for the latency metric
   };
   struct Pending {
     std::vector<Waiter> waiters;
@@ -117,25 +135,36 @@ class Pipeline {
   void answer_query(Query& q);
   bool answer_special(Query& q);
   bool try_cache(Query& q, cache::StalePolicy stale, bool* prefetch);
-  void start_resolution(Query& q, bool prefetch);
+  void start_resolution(Query& q, Key key, bool prefetch);
   void begin(const Key& key, Pending& pending);
   void on_complete(const Key& key, resolver::Outcome outcome);
   void on_client_timeout(const Key& key);
   void answer_waiter_from_message(const Waiter& w, const dns::Message& response);
   bool answer_waiter_stale(const Key& key, const Waiter& w);
   void answer_waiter_error(const Waiter& w, dns::RCode rcode);
-  void send(const ClientRef& client, size_t size);
+  void send(const ClientRef& client, size_t size, AnswerSource source = AnswerSource::Local);
+  void send_waiter(const Waiter& w, size_t size, AnswerSource source);
+  void count(const ClientRef& client, size_t size, AnswerSource source, uint16_t qtype,
+             std::chrono::steady_clock::time_point start);
+  bool recently_failed(const Key& key);
+  void remember_failure(const Key& key);
+  static Key make_key(const cache::CacheKey& k);
   static cache::CacheKey key_view(const Key& key);
 
   PipelineOptions opts_;
   cache::MessageCache& cache_;
   resolver::Resolver* resolver_;
   Scheduler& scheduler_;
+  const util::Clock& clock_;
+  Metrics* metrics_ = nullptr;
   std::unordered_map<Key, Pending> pending_;
+  std::unordered_map<Key, uint64_t> failed_until_;  // key -> mono ms end of failure recheck
   std::shared_ptr<Pipeline*> alive_;  // completions hold a weak_ptr to this
   PipelineStats stats_;
   uint64_t sent_ = 0;      // replies handed to sinks, to tell Replied from the rest
   bool deferred_ = false;  // the query being handled joined a resolution
+  uint16_t cur_qtype_ = 0;  // the query being handled, for metrics
+  std::chrono::steady_clock::time_point cur_start_;
   std::unique_ptr<std::array<uint8_t, kReplyBufferSize>> reply_buf_;  // per loop, reused
 };
 

@@ -11,7 +11,8 @@ constexpr uint64_t kStopPollMs = 20;  // how often a stopping server checks for 
 }
 
 Server::Server(uv_loop_t* loop, ServerOptions opts, const util::Clock& clock)
-    : loop_(loop), opts_(std::move(opts)), cache_(opts_.cache, clock), scheduler_(loop) {}
+    : loop_(loop), opts_(std::move(opts)), clock_(clock), cache_(opts_.cache, clock),
+      scheduler_(loop) {}
 
 Server::~Server() {
   if (!closed()) TERN_BUG("Server destroyed before stop() completed");
@@ -20,7 +21,8 @@ Server::~Server() {
 void Server::set_resolver(std::unique_ptr<resolver::Resolver> resolver) {
   TERN_ASSERT(resolver != nullptr);
   if (!pipeline_) {
-    pipeline_ = std::make_unique<Pipeline>(opts_.pipeline, cache_, *resolver, scheduler_);
+    pipeline_ = std::make_unique<Pipeline>(opts_.pipeline, cache_, *resolver, scheduler_, clock_);
+    pipeline_->set_metrics(metrics_);
     resolver_ = std::move(resolver);
     return;
   }
@@ -28,6 +30,12 @@ void Server::set_resolver(std::unique_ptr<resolver::Resolver> resolver) {
   auto old = std::move(resolver_);
   resolver_ = std::move(resolver);
   if (old) old->shutdown();  // its completions land in the pipeline now, before it dies
+}
+
+void Server::set_metrics(Metrics* metrics) {
+  metrics_ = metrics;
+  if (pipeline_) pipeline_->set_metrics(metrics);
+  for (auto& t : tcp_) t->set_metrics(metrics);
 }
 
 util::Expected<void, std::vector<std::string>> Server::start() {
@@ -38,6 +46,7 @@ util::Expected<void, std::vector<std::string>> Server::start() {
     if (auto r = udp->start(ep); !r) errors.push_back(r.error());
     udp_.push_back(std::move(udp));
     auto tcp = std::make_unique<TcpListener>(loop_, *pipeline_, opts_.tcp);
+    tcp->set_metrics(metrics_);
     // Port 0 (tests): TCP takes the port UDP got, so one endpoint means one port.
     net::Endpoint tcp_ep = ep;
     if (ep.port == 0 && udp_.back()->endpoint().port != 0) tcp_ep.port = udp_.back()->endpoint().port;

@@ -49,6 +49,9 @@ class Server {
   Scheduler& scheduler() { return scheduler_; }
   cache::MessageCache& cache() { return cache_; }
   Pipeline& pipeline() { return *pipeline_; }
+  // Counts queries and TCP connections in `metrics` (which must outlive the server's use of
+  // it); call after set_resolver().
+  void set_metrics(Metrics* metrics);
 
   // Installs the resolver; an earlier one is shut down (its waiters get stale data or
   // SERVFAIL) and destroyed.
@@ -76,6 +79,8 @@ class Server {
 
   uv_loop_t* loop_;
   ServerOptions opts_;
+  const util::Clock& clock_;
+  Metrics* metrics_ = nullptr;
   cache::MessageCache cache_;
   UvScheduler scheduler_;
   std::unique_ptr<resolver::Resolver> resolver_;

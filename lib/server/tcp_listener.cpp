@@ -1,11 +1,11 @@
 #include "server/tcp_listener.hpp"
-#include "net/sockaddr.hpp"
 
 #include <cstring>
 
 #include <spdlog/spdlog.h>
 
 #include "dns/wire_reader.hpp"
+#include "net/sockaddr.hpp"
 #include "server/bind_error.hpp"
 #include "util/bug.hpp"
 
@@ -38,6 +38,7 @@ struct TcpListener::Connection {
   bool eof = false;          // the client half-closed: answer what it asked, then close
   bool closing = false;
   bool processing = false;   // re-entrancy guard: a reply may be written from inside handle()
+  bool counted = false;      // counted as open in the metrics
 };
 
 TcpListener::TcpListener(uv_loop_t* loop, Pipeline& pipeline, TcpOptions opts)
@@ -137,9 +138,14 @@ void TcpListener::accept_one() {
   // newcomer is refused rather than starving clients that have queries in flight.
   if (conns_.size() > opts_.max_connections && !make_room()) {
     ++stats_.refused_full;
+    if (metrics_) metrics_->tcp_connection_refused();
     return close_connection(c);
   }
   ++stats_.accepted;
+  if (metrics_) {
+    metrics_->tcp_connection_opened();
+    c->counted = true;
+  }
   net::SockAddr peer;
   int len = static_cast<int>(sizeof peer.storage);
   if (uv_tcp_getpeername(&c->tcp, peer.get(), &len) != 0) return close_connection(c);
@@ -325,6 +331,7 @@ void TcpListener::close_connection(Connection* c) {
   if (c->closing) return;
   c->closing = true;
   conns_.erase(c->id);
+  if (c->counted && metrics_) metrics_->tcp_connection_closed();
   ++closing_;
   if (c->reading) uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
   c->reading = false;

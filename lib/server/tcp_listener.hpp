@@ -20,6 +20,7 @@
 
 #include "net/endpoint.hpp"
 #include "server/client.hpp"
+#include "server/metrics.hpp"
 #include "server/pipeline.hpp"
 #include "util/expected.hpp"
 
@@ -52,6 +53,7 @@ class TcpListener final : public ReplySink {
 
   util::Expected<void, std::string> start(const net::Endpoint& endpoint);
   void set_options(const TcpOptions& opts) { opts_ = opts; }
+  void set_metrics(Metrics* metrics) { metrics_ = metrics; }
   // Shutdown, step 1: no new connections, no new queries; replies still go out.
   void stop_accepting();
   // Shutdown, step 2: every connection and the listening socket closed.
@@ -95,6 +97,7 @@ class TcpListener final : public ReplySink {
   size_t closing_ = 0;  // connections whose handles are still closing
   std::unique_ptr<uint8_t[]> read_buf_;  // one read at a time, appended to its connection
   TcpStats stats_;
+  Metrics* metrics_ = nullptr;
 };
 
 }  // namespace tern::server

@@ -1,10 +1,10 @@
 #include "server/udp_listener.hpp"
-#include "net/sockaddr.hpp"
 
 #include <cstring>
 
 #include <spdlog/spdlog.h>
 
+#include "net/sockaddr.hpp"
 #include "server/bind_error.hpp"
 #include "util/bug.hpp"
 
@@ -62,6 +62,8 @@ util::Expected<void, std::string> UdpListener::start(const net::Endpoint& endpoi
     close();
     return util::unexpected("udp receive on " + endpoint.to_string() + ": " + uv_strerror(rc));
   }
+  spdlog::debug("[udp] {}: recvmmsg {}", bound_.to_string(),
+                uv_udp_using_recvmmsg(&handle_) ? "on" : "off (one datagram per read)");
   return {};
 }
 

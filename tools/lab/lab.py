@@ -14,6 +14,8 @@ Address plan (NET = 127.53):
     NET.3.x   misbehaving: .1 dead (nothing listens), .2 lame (refers back to the same zone),
               .3 answers REFUSED, .4 lame (refers upward)
     NET.4.x   benchmark servers holding the generated zNNNN.bench.test zones
+    NET.5.x   free for scripted servers a test runs itself (tests/integration/evilns.py), reached
+              through `extra_delegations` (below); never used by the lab
     NET.255.x free for the resolvers under test (Unbound, ternd); never used by the lab
 
 Used three ways:
@@ -36,6 +38,9 @@ lab.json (written by `up`; tests read it):
                 deterministic); check_expectation() compares a reply with an entry
     bench       the generated zones, the cache-hit query file and the cold-cache wildcard zone
     resolver_addrs  NET.255.x addresses the lab never uses, for resolvers under test
+    extra_delegations  {zone: {NS host: address}} given to Lab(..., extra_delegations=...): zones
+                the lab delegates (NS + in-bailiwick glue in the parent) to servers it does not
+                run, e.g. tests/integration/evilns.py on NET.5.x
 
 Only the Python standard library is used; the DNS work is done by nsd, unbound and dig.
 """
@@ -85,9 +90,13 @@ class Lab:
     lab.down()                                    # stops everything by PID; idempotent
     """
 
-    def __init__(self, dir: str | os.PathLike = DEFAULT_DIR, net: str = DEFAULT_NET):
+    def __init__(self, dir: str | os.PathLike = DEFAULT_DIR, net: str = DEFAULT_NET,
+                 extra_delegations: dict | None = None):
+        """extra_delegations: {zone: {NS host: address}} delegated from the lab's zone above it
+        to servers outside the lab (see Topology); listed in lab.json."""
         self.dir = Path(dir).resolve()
         self.net = parse_net(net)
+        self.extra_delegations = extra_delegations or {}
         self.topo: Topology | None = None
         self.info: dict = {}
         self.startup_seconds: float = 0.0
@@ -130,7 +139,7 @@ class Lab:
         path.write_text(text)
 
     def generate(self) -> None:
-        topo = self.topo = Topology(self.net)
+        topo = self.topo = Topology(self.net, self.extra_delegations)
         for sub in ("zones", "conf", "log", "run"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         zdir = self.dir / "zones"
@@ -199,6 +208,7 @@ remote-control:
             resolver_addrs=dict(note="NET.255.x is never used by the lab: put resolvers there",
                                 unbound=self.resolver_addr(1), ternd=self.resolver_addr(2)),
             servers=servers, dead=t.dead, names=t.names,
+            extra_delegations=t.extra_delegations,
             negative_ttl_rule="RFC 2308: min(SOA TTL, SOA MINIMUM); the SOA in negative answers "
                               "carries that TTL",
             bench=dict(zone_count=len(t.bench_zones), zone_pattern="zNNNN.bench.test. (NNNN 0000..%04d)"

@@ -48,8 +48,14 @@ class Server:
 class Topology:
     """Builds the servers, zones and expected answers of a lab on network `net` (e.g. 127.53)."""
 
-    def __init__(self, net: str):
+    def __init__(self, net: str, extra_delegations: dict | None = None):
+        """extra_delegations: {child zone: {NS host: address}} delegated from the lab's zone
+        above it (e.g. "slow.evil.test" from test.) to servers the lab does not run (scripted
+        servers in a test, on NET.5.x); the parent gets the NS records and glue for in-bailiwick
+        NS hosts. The lab serves nothing for these zones and expects nothing of them."""
         self.net = net
+        self.extra_delegations = {fqdn(z): {fqdn(h): a for h, a in ns.items()}
+                                  for z, ns in (extra_delegations or {}).items()}
         self.servers: dict[str, Server] = {}
         self.zones: dict[str, Zone] = {}
         self.hosts: dict[str, str] = {}       # NS host name -> address
@@ -293,6 +299,13 @@ class Topology:
             # Glue only for NS names inside the delegated zone (in-bailiwick), as registries do.
             pz.records += [(h, DEFAULT_TTL, "A", self.hosts[h]) for h in child.ns
                            if is_subdomain(h, child.origin)]
+        for origin, ns in self.extra_delegations.items():
+            parent = self.parent_of(origin)
+            if parent is None:
+                raise ValueError(f"extra delegation {origin}: no lab zone above it")
+            pz = self.zones[parent]
+            pz.records += [(origin, DEFAULT_TTL, "NS", h) for h in ns]
+            pz.records += [(h, DEFAULT_TTL, "A", a) for h, a in ns.items() if is_subdomain(h, origin)]
         for z in self.zones.values():   # drop exact duplicates, keep order
             seen, out = set(), []
             for r in z.records:

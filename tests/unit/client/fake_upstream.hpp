@@ -19,7 +19,9 @@
 
 namespace tern::client::test {
 
-inline dns::Name name(const char* text) { return dns::Name::from_text(text).value(); }
+inline dns::Name name(const char* text) {
+  return dns::Name::from_text(text).value();
+}
 
 inline dns::Question question(const char* qname, dns::RRType t = dns::RRType::A) {
   return dns::Question{name(qname), t, dns::RRClass::IN};
@@ -34,20 +36,29 @@ inline dns::Message answer_to(const dns::Message& query, uint8_t last = 1) {
   r.header.aa = true;
   r.questions = query.questions;
   if (!query.questions.empty())
-    r.answer.push_back(dns::ResourceRecord{query.questions[0].qname, dns::RRType::A,
-                                           dns::RRClass::IN, 300, {192, 0, 2, last}});
+    r.answer.push_back(dns::ResourceRecord{
+        query.questions[0].qname, dns::RRType::A, dns::RRClass::IN, 300, {192, 0, 2, last}});
   if (query.edns) r.edns = dns::Edns{};
   return r;
 }
 
-inline std::vector<uint8_t> wire(const dns::Message& m) { return dns::encode_message(m); }
+inline std::vector<uint8_t> wire(const dns::Message& m) {
+  return dns::encode_message(m);
+}
+
+inline net::Address loopback6() {
+  std::array<uint8_t, 16> b{};
+  b[15] = 1;
+  return net::Address::v6(b);
+}
 
 // Runs the loop until done() or until limit_ms of loop time passed (a guard timer makes sure
 // the loop wakes up). Returns done().
 inline bool run_until(uv_loop_t* loop, const std::function<bool()>& done, uint64_t limit_ms) {
   uv_timer_t guard;
   uv_timer_init(loop, &guard);
-  uv_timer_start(&guard, [](uv_timer_t*) {}, limit_ms, 0);
+  uv_timer_start(
+      &guard, [](uv_timer_t*) {}, limit_ms, 0);
   uint64_t end = uv_now(loop) + limit_ms;
   while (!done() && uv_now(loop) < end) uv_run(loop, UV_RUN_ONCE);
   uv_close(reinterpret_cast<uv_handle_t*>(&guard), nullptr);
@@ -86,11 +97,13 @@ class FakeUdpServer {
   using Script = std::function<void(FakeUdpServer&, const Received&)>;
 
   // port 0: the kernel picks one.
-  FakeUdpServer(uv_loop_t* loop, uint16_t port = 0) : s_(new State) {
+  explicit FakeUdpServer(uv_loop_t* loop, uint16_t port = 0,
+                         net::Address address = net::Address::v4(127, 0, 0, 1))
+      : s_(new State) {
     s_->self = this;
     REQUIRE(uv_udp_init(loop, &s_->sock) == 0);
     s_->sock.data = s_;
-    auto sa = net::to_sockaddr(net::Endpoint{net::Address::v4(127, 0, 0, 1), port});
+    auto sa = net::to_sockaddr(net::Endpoint{address, port});
     bind_rc_ = uv_udp_bind(&s_->sock, sa.get(), 0);
     if (bind_rc_ == 0) {
       endpoint_ = local_endpoint(reinterpret_cast<uv_handle_t*>(&s_->sock), false).value();
@@ -127,8 +140,7 @@ class FakeUdpServer {
     auto* st = static_cast<State*>(h->data);
     *b = uv_buf_init(st->buf, sizeof st->buf);
   }
-  static void on_recv(uv_udp_t* h, ssize_t n, const uv_buf_t* b, const sockaddr* addr,
-                      unsigned) {
+  static void on_recv(uv_udp_t* h, ssize_t n, const uv_buf_t* b, const sockaddr* addr, unsigned) {
     auto* st = static_cast<State*>(h->data);
     if (n <= 0 || addr == nullptr || st->self == nullptr) return;
     auto from = net::from_sockaddr(addr, sizeof(sockaddr_in6));
@@ -153,11 +165,13 @@ class FakeTcpServer {
   struct Conn;
   using Script = std::function<void(FakeTcpServer&, Conn&, const std::vector<uint8_t>&)>;
 
-  FakeTcpServer(uv_loop_t* loop, uint16_t port = 0) : loop_(loop), s_(new State) {
+  explicit FakeTcpServer(uv_loop_t* loop, uint16_t port = 0,
+                         net::Address address = net::Address::v4(127, 0, 0, 1))
+      : loop_(loop), s_(new State) {
     s_->self = this;
     REQUIRE(uv_tcp_init(loop, &s_->sock) == 0);
     s_->sock.data = s_;
-    auto sa = net::to_sockaddr(net::Endpoint{net::Address::v4(127, 0, 0, 1), port});
+    auto sa = net::to_sockaddr(net::Endpoint{address, port});
     bind_rc_ = uv_tcp_bind(&s_->sock, sa.get(), 0);
     if (bind_rc_ == 0) bind_rc_ = uv_listen(reinterpret_cast<uv_stream_t*>(&s_->sock), 16, on_conn);
     if (bind_rc_ == 0)
@@ -191,8 +205,8 @@ class FakeTcpServer {
       std::vector<uint8_t> data;
     };
     auto* r = new Req{{}, std::move(bytes)};
-    uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(r->data.data()),
-                             static_cast<unsigned>(r->data.size()));
+    uv_buf_t b =
+        uv_buf_init(reinterpret_cast<char*>(r->data.data()), static_cast<unsigned>(r->data.size()));
     int rc = uv_write(&r->req, reinterpret_cast<uv_stream_t*>(&c.sock), &b, 1,
                       [](uv_write_t* w, int) { delete reinterpret_cast<Req*>(w); });
     if (rc != 0) delete r;

@@ -61,7 +61,8 @@ TEST_CASE("a matching UDP reply is accepted and the query carries a random ID an
   q.edns_payload = 1400;
   t.send(q, res.handler());
   CHECK(res.calls == 0);  // never from inside send()
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   REQUIRE(res.reply->status == TransportStatus::Reply);
   REQUIRE(res.reply->message);
   REQUIRE(res.reply->message->answer.size() == 1);
@@ -94,7 +95,8 @@ TEST_CASE("a reply with the wrong ID is ignored and the right one after it is ac
   });
   Result res;
   t.send(query_to(srv.endpoint()), res.handler());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   REQUIRE(res.reply->status == TransportStatus::Reply);
   CHECK(res.reply->message->answer.at(0).rdata == std::vector<uint8_t>{192, 0, 2, 1});
   CHECK(t.stats().spoof_attempts == 1);
@@ -119,7 +121,8 @@ TEST_CASE("a reply for another question is ignored, counted, and the query times
   });
   Result res;
   t.send(query_to(srv.endpoint(), "www.example.", 300), res.handler());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   CHECK(res.reply->status == TransportStatus::Timeout);
   CHECK(t.stats().spoof_attempts == 3);
   CHECK(t.stats().timeouts == 1);
@@ -137,7 +140,8 @@ TEST_CASE("a qname that differs only in case is the same question", "[client][tr
   });
   Result res;
   t.send(query_to(srv.endpoint(), "wWw.ExAmple."), res.handler());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   CHECK(res.reply->status == TransportStatus::Reply);
 }
 
@@ -155,7 +159,8 @@ TEST_CASE("a correct-looking reply from another port of the server's address is 
   });
   Result res;
   t.send(query_to(srv.endpoint(), "www.example.", 300), res.handler());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   CHECK(res.reply->status == TransportStatus::Timeout);
   CHECK_FALSE(res.reply->message);
 }
@@ -177,7 +182,8 @@ TEST_CASE("garbage with the right ID is counted as malformed and a good reply st
   });
   Result res;
   t.send(query_to(srv.endpoint(), "www.example.", 400), res.handler());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   CHECK(res.reply->status == TransportStatus::Reply);
   CHECK(t.stats().malformed == 2);
 
@@ -185,7 +191,8 @@ TEST_CASE("garbage with the right ID is counted as malformed and a good reply st
     send_good = false;
     Result res2;
     t.send(query_to(srv.endpoint(), "www.example.", 300), res2.handler());
-    REQUIRE(run_until(loop.get(), [&] { return res2.calls > 0; }, 3000));
+    REQUIRE(run_until(
+        loop.get(), [&] { return res2.calls > 0; }, 3000));
     CHECK(res2.reply->status == TransportStatus::Malformed);
     CHECK(t.stats().malformed == 4);
   }
@@ -199,7 +206,8 @@ TEST_CASE("a silent server times out after the query's timeout", "[client][trans
   Result res;
   uint64_t start = uv_now(loop.get());
   t.send(query_to(srv.endpoint(), "www.example.", 200), res.handler());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   uint64_t took = uv_now(loop.get()) - start;
   CHECK(res.reply->status == TransportStatus::Timeout);
   CHECK(took >= 190);
@@ -221,7 +229,8 @@ TEST_CASE("a truncated reply is handed back as it is: TCP retry is the caller's 
   });
   Result res;
   t.send(query_to(srv.endpoint()), res.handler());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   REQUIRE(res.reply->status == TransportStatus::Reply);
   CHECK(res.reply->message->header.tc);
 }
@@ -235,10 +244,12 @@ TEST_CASE("a closed UDP port fails fast with a network error", "[client][transpo
     FakeUdpServer tmp(loop.get());
     closed = tmp.endpoint();
   }
-  run_until(loop.get(), [] { return false; }, 10);  // let it close
+  run_until(
+      loop.get(), [] { return false; }, 10);  // let it close
   Result res;
   t.send(query_to(closed, "www.example.", 2000), res.handler());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   CHECK(res.reply->status == TransportStatus::NetworkError);
   CHECK(res.reply->rtt_ms < 1000);
 }
@@ -268,7 +279,8 @@ TEST_CASE("a TCP query gets its framed reply, skipping a mismatched one, in piec
   auto q = query_to(srv.endpoint());
   q.protocol = Protocol::Tcp;
   t.send(q, res.handler());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   REQUIRE(res.reply->status == TransportStatus::Reply);
   CHECK(res.reply->message->answer.at(0).rdata == std::vector<uint8_t>{192, 0, 2, 9});
   CHECK(t.stats().spoof_attempts == 1);
@@ -289,7 +301,8 @@ TEST_CASE("an unparseable TCP reply ends the query as malformed at once", "[clie
   auto q = query_to(srv.endpoint(), "www.example.", 2000);
   q.protocol = Protocol::Tcp;
   t.send(q, res.handler());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   CHECK(res.reply->status == TransportStatus::Malformed);
   CHECK(res.reply->rtt_ms < 1000);
 }
@@ -307,7 +320,8 @@ TEST_CASE("a TCP server that never finishes its reply runs into the timeout",
   auto q = query_to(srv.endpoint(), "www.example.", 300);
   q.protocol = Protocol::Tcp;
   t.send(q, res.handler());
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   // The fake keeps the connection open: the timeout covers connect + reply.
   CHECK(res.reply->status == TransportStatus::Timeout);
 }
@@ -323,9 +337,11 @@ TEST_CASE("cancel calls the handler with Cancelled later on the loop, not inside
   t.cancel(h);
   CHECK(res.calls == 0);
   t.cancel(h);  // twice is harmless
-  REQUIRE(run_until(loop.get(), [&] { return res.calls > 0; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
   CHECK(res.reply->status == TransportStatus::Cancelled);
-  run_until(loop.get(), [&] { return t.outstanding() == 0; }, 1000);
+  run_until(
+      loop.get(), [&] { return t.outstanding() == 0; }, 1000);
   CHECK(res.calls == 1);
   CHECK(t.outstanding() == 0);
 }
@@ -342,7 +358,8 @@ TEST_CASE("shutdown cancels every query in flight", "[client][transport]") {
   q.protocol = Protocol::Tcp;
   t.send(q, b.handler());
   t.shutdown();
-  REQUIRE(run_until(loop.get(), [&] { return a.calls + b.calls == 2; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return a.calls + b.calls == 2; }, 3000));
   CHECK(a.reply->status == TransportStatus::Cancelled);
   CHECK(b.reply->status == TransportStatus::Cancelled);
 }
@@ -358,7 +375,8 @@ TEST_CASE("queries beyond the outstanding cap fail without a socket, never insid
   t.send(query_to(srv.endpoint(), "www.example.", 200), b.handler());
   t.send(query_to(srv.endpoint(), "www.example.", 200), c.handler());
   CHECK(c.calls == 0);
-  REQUIRE(run_until(loop.get(), [&] { return a.calls + b.calls + c.calls == 3; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return a.calls + b.calls + c.calls == 3; }, 3000));
   CHECK(c.reply->status == TransportStatus::NetworkError);
   CHECK(a.reply->status == TransportStatus::Timeout);
   CHECK(t.stats().overloaded == 1);
@@ -380,7 +398,8 @@ TEST_CASE("a handler may send the next query and destroy nothing it does not own
     if (++done < 5) t.send(query_to(srv.endpoint()), chain);
   };
   t.send(query_to(srv.endpoint()), chain);
-  REQUIRE(run_until(loop.get(), [&] { return done == 5; }, 3000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return done == 5; }, 3000));
   CHECK(srv.received().size() == 5);
 }
 
@@ -400,7 +419,8 @@ TEST_CASE("200 UDP queries use 200 random source ports and IDs (RFC 5452 measure
       ++done;
       ok += r.status == TransportStatus::Reply;
     });
-  REQUIRE(run_until(loop.get(), [&] { return done == kQueries; }, 10000));
+  REQUIRE(run_until(
+      loop.get(), [&] { return done == kQueries; }, 10000));
   CHECK(ok == kQueries);
   std::set<uint16_t> ports, ids;
   uint16_t lo = 65535, hi = 0;
@@ -411,8 +431,7 @@ TEST_CASE("200 UDP queries use 200 random source ports and IDs (RFC 5452 measure
     hi = std::max(hi, r.from.port);
   }
   WARN("transport: " << ports.size() << " distinct source ports and " << ids.size()
-                     << " distinct IDs in " << kQueries << " queries; ports " << lo << "-"
-                     << hi);
+                     << " distinct IDs in " << kQueries << " queries; ports " << lo << "-" << hi);
   // 200 draws from 64512 ports: P(any collision) is about 27%, P(more than 3) is tiny.
   CHECK(ports.size() >= 196);
   CHECK(ids.size() >= 190);
@@ -444,4 +463,64 @@ TEST_CASE("reply checks: our ID and QR gate parsing; the question must repeat ou
   auto notify = answer_to(m);
   notify.header.opcode = dns::Opcode::Notify;
   CHECK(check_reply(wire(notify), 0x1234, q).verdict == ReplyVerdict::NotOurs);
+}
+
+TEST_CASE("queries to an IPv6 server work over UDP and TCP", "[client][transport][v6]") {
+  TestLoop loop;
+  util::SystemRandom rnd;
+  NetTransport t(loop.get(), rnd);
+  FakeUdpServer udp(loop.get(), 0, loopback6());
+  if (!udp.bound()) {
+    WARN("no ::1 on this machine: IPv6 not tested");
+    return;
+  }
+  FakeTcpServer tcp(loop.get(), 0, loopback6());
+  REQUIRE(tcp.bound());
+  udp.on_query([](FakeUdpServer& s, const FakeUdpServer::Received& r) {
+    s.send_to(wire(answer_to(parsed(r.bytes), 6)), r.from);
+  });
+  tcp.on_query([](FakeTcpServer& s, FakeTcpServer::Conn& c, const std::vector<uint8_t>& msg) {
+    s.reply(c, wire(answer_to(parsed(msg), 7)));
+  });
+  Result a, b;
+  t.send(query_to(udp.endpoint()), a.handler());
+  auto q = query_to(tcp.endpoint());
+  q.protocol = Protocol::Tcp;
+  t.send(q, b.handler());
+  REQUIRE(run_until(
+      loop.get(), [&] { return a.calls + b.calls == 2; }, 3000));
+  REQUIRE(a.reply->status == TransportStatus::Reply);
+  REQUIRE(b.reply->status == TransportStatus::Reply);
+  CHECK(a.reply->message->answer.at(0).rdata == std::vector<uint8_t>{192, 0, 2, 6});
+  CHECK(b.reply->message->answer.at(0).rdata == std::vector<uint8_t>{192, 0, 2, 7});
+  CHECK(udp.received().at(0).from.address == loopback6());
+}
+
+// Not run by default (hidden tag): queries per second through the transport, 100 in flight.
+TEST_CASE("transport throughput to a loopback server", "[.bench][client][transport]") {
+  TestLoop loop;
+  util::SystemRandom rnd;
+  NetTransport t(loop.get(), rnd);
+  FakeUdpServer srv(loop.get());
+  srv.on_query([](FakeUdpServer& s, const FakeUdpServer::Received& r) {
+    s.send_to(wire(answer_to(parsed(r.bytes))), r.from);
+  });
+  constexpr int kTotal = 20000, kWindow = 100;
+  int sent = 0, done = 0, ok = 0;
+  std::function<void(UpstreamReply)> on_done = [&](UpstreamReply r) {
+    ++done;
+    ok += r.status == TransportStatus::Reply;
+    if (sent < kTotal) {
+      ++sent;
+      t.send(query_to(srv.endpoint()), on_done);
+    }
+  };
+  uint64_t start = uv_hrtime();
+  for (; sent < kWindow; ++sent) t.send(query_to(srv.endpoint()), on_done);
+  REQUIRE(run_until(
+      loop.get(), [&] { return done == kTotal; }, 60000));
+  double secs = static_cast<double>(uv_hrtime() - start) / 1e9;
+  WARN("transport: " << kTotal << " queries in " << secs
+                     << " s = " << static_cast<int>(kTotal / secs) << " q/s");
+  CHECK(ok == kTotal);
 }

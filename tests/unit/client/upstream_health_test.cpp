@@ -10,8 +10,7 @@ TEST_CASE("healthy upstreams are tried in the configured order", "[client][healt
   CHECK(h.order(0) == V{0, 1, 2});
 }
 
-TEST_CASE("two failures in a row do not bench an upstream, the third does",
-          "[client][health]") {
+TEST_CASE("two failures in a row do not bench an upstream, the third does", "[client][health]") {
   UpstreamHealth h(3);
   h.on_failure(0, 1000);
   h.on_failure(0, 1100);

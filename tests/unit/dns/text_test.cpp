@@ -93,3 +93,12 @@ TEST_CASE("a message prints like dig with header, flags, OPT and sections", "[dn
         "\n;; AUTHORITY SECTION:\n"
         "example. 300 IN SOA ns. host. 1 2 3 4 5\n");
 }
+
+TEST_CASE("an RFC 2136 deletion with empty RDATA prints and parses as \\# 0", "[dns][text]") {
+  ResourceRecord rr{N("www.example."), RRType::A, RRClass::ANY, 0, {}};
+  CHECK(to_text(rr) == "www.example. 0 ANY A \\# 0");
+  auto back = rr_from_text(to_text(rr), Name::root(), 0);
+  REQUIRE(back);
+  CHECK(*back == rr);
+  CHECK_FALSE(rr_from_text("www.example. 0 IN A \\# 0", Name::root(), 0));
+}

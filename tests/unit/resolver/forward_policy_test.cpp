@@ -9,10 +9,16 @@ using resolver::ForwardZone;
 
 namespace {
 
-dns::Name name(const char* text) { return dns::Name::from_text(text).value(); }
-net::Endpoint ep(const char* text) { return net::parse_endpoint(text).value(); }
+dns::Name name(const char* text) {
+  return dns::Name::from_text(text).value();
+}
+net::Endpoint ep(const char* text) {
+  return net::parse_endpoint(text).value();
+}
 
-ForwardZone zone(const char* z, const char* upstream) { return {name(z), {ep(upstream)}}; }
+ForwardZone zone(const char* z, const char* upstream) {
+  return {name(z), {ep(upstream)}};
+}
 
 ForwardPolicy policy(std::vector<ForwardZone> zones) {
   auto p = ForwardPolicy::create(std::move(zones));
@@ -84,8 +90,8 @@ TEST_CASE("a forward zone without upstreams is rejected", "[resolver][forward]")
 }
 
 TEST_CASE("the same forward zone twice, in any case, is rejected", "[resolver][forward]") {
-  auto p = ForwardPolicy::create({zone("example.", "127.53.0.1:53"),
-                                  zone("EXAMPLE.", "127.53.0.2:53")});
+  auto p =
+      ForwardPolicy::create({zone("example.", "127.53.0.1:53"), zone("EXAMPLE.", "127.53.0.2:53")});
   REQUIRE_FALSE(p);
   CHECK(p.error() == ForwardPolicyError::DuplicateZone);
 }

@@ -34,7 +34,7 @@ struct Rig {
 
   explicit Rig(PipelineOptions o = {}) : opts(std::move(o)) {
     if (opts.acl.rules().empty()) opts.acl = loopback_acl();
-    pipeline = std::make_unique<Pipeline>(opts, cache, resolver, scheduler);
+    pipeline = std::make_unique<Pipeline>(opts, cache, resolver, scheduler, clock);
   }
 
   ClientRef client(Protocol p = Protocol::Udp, net::Address a = net::Address::v4(127, 0, 0, 1)) {
@@ -444,4 +444,43 @@ TEST_CASE("a completion after the pipeline is gone is ignored", "[server][pipeli
   rig.pipeline.reset();
   rig.resolver.complete(0, answer({a_record("www.example.com.", 60, 1)}));
   CHECK(rig.sink.sent.empty());
+}
+
+TEST_CASE("after a failed refresh, stale data is served at once for the failure recheck time",
+          "[server][pipeline]") {
+  Rig rig;
+  rig.ask({});
+  rig.resolver.complete(0, answer({a_record("www.example.com.", 60, 1)}));
+  rig.clock.advance_seconds(120);
+  rig.ask({});
+  rig.resolver.complete(1, {resolver::Status::ServFail, std::nullopt});
+  REQUIRE(rig.sink.sent.size() == 2);
+  // Within 30 s: answered stale synchronously, no new resolution.
+  rig.clock.advance_seconds(10);
+  CHECK(rig.ask({.id = 8}) == Disposition::Replied);
+  CHECK(rig.resolver.calls.size() == 2);
+  CHECK(rig.reply(2).answer.at(0).ttl == 30);
+  // After the recheck time the next query tries upstream again.
+  rig.clock.advance_seconds(25);
+  CHECK(rig.ask({.id = 9}) == Disposition::Deferred);
+  CHECK(rig.resolver.calls.size() == 3);
+}
+
+TEST_CASE("replies and drops are counted in the metrics by source and rcode",
+          "[server][pipeline]") {
+  Rig rig;
+  Metrics metrics;
+  rig.pipeline->set_metrics(&metrics);
+  rig.ask({});
+  rig.resolver.complete(0, answer({a_record("www.example.com.", 300, 1)}));
+  rig.ask({});
+  rig.ask({.edns = true, .version = 1});
+  std::vector<uint8_t> tiny = {1, 2};
+  rig.pipeline->handle(tiny, rig.client());
+  CHECK(metrics.answers(AnswerSource::Resolved) == 1);
+  CHECK(metrics.answers(AnswerSource::Cache) == 1);
+  CHECK(metrics.answers(AnswerSource::Local) == 1);
+  CHECK(metrics.rcode_total(16) == 1);  // BADVERS, from the OPT's extended bits
+  CHECK(metrics.queries(Transport::Udp, 1, 0) == 2);
+  CHECK(metrics.dropped(Transport::Udp) == 1);
 }

@@ -158,3 +158,61 @@ TEST_CASE("promtool accepts the exposition", "[metrics][promtool]") {
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(said.empty());  // lint findings are printed even when the exit code is 0
 }
+
+namespace {
+
+// www.example.com AAAA reply: header, question, one A-less answer, optional OPT.
+std::vector<uint8_t> reply_bytes(uint8_t header_rcode, bool with_opt, uint8_t ext_rcode) {
+  std::vector<uint8_t> b = {0x12, 0x34, 0x81, static_cast<uint8_t>(0x80 | header_rcode),
+                            0, 1, 0, 1, 0, 0, 0, static_cast<uint8_t>(with_opt ? 1 : 0)};
+  const uint8_t qname[] = {3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0};
+  b.insert(b.end(), qname, qname + sizeof qname);
+  b.insert(b.end(), {0, 28, 0, 1});
+  // answer: pointer to the qname, AAAA IN TTL 60, 16 bytes of ::1
+  b.insert(b.end(), {0xC0, 12, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16});
+  for (int i = 0; i < 15; ++i) b.push_back(0);
+  b.push_back(1);
+  if (with_opt) b.insert(b.end(), {0, 0, 41, 0x04, 0xD0, ext_rcode, 0, 0, 0, 0, 0});
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("a reply on its way out is counted by its own qtype and full rcode", "[metrics]") {
+  Metrics m;
+  m.observe_reply(Transport::Udp, reply_bytes(3, false, 0), AnswerSource::Resolved, 500);
+  m.observe_reply(Transport::Tcp, reply_bytes(0, true, 1), AnswerSource::Local, 10);  // BADVERS
+  m.observe_reply(Transport::Udp, reply_bytes(0, true, 0), AnswerSource::Cache, 10);
+  CHECK(m.queries(Transport::Udp, 28, 3) == 1);
+  CHECK(m.queries(Transport::Tcp, 28, 16) == 1);
+  CHECK(m.queries(Transport::Udp, 28, 0) == 1);
+  CHECK(m.answers(AnswerSource::Cache) == 1);
+}
+
+TEST_CASE("replies too short or without a readable question are still accounted", "[metrics]") {
+  Metrics m;
+  std::vector<uint8_t> header_only = {0, 1, 0x81, 0x81, 0, 0, 0, 0, 0, 0, 0, 0};  // FORMERR, no question
+  m.observe_reply(Transport::Udp, header_only, AnswerSource::Local, 1);
+  CHECK(m.queries(Transport::Udp, 0, 1) == 1);  // qtype "other"
+  auto cut = reply_bytes(0, true, 0);
+  cut.resize(20);  // the question is cut short
+  m.observe_reply(Transport::Udp, cut, AnswerSource::Local, 1);
+  CHECK(m.queries(Transport::Udp, 0, 0) == 1);
+  m.observe_reply(Transport::Udp, std::vector<uint8_t>{1, 2, 3}, AnswerSource::Local, 1);
+  CHECK(m.dropped(Transport::Udp) == 1);
+  // A lying arcount runs off the end without harm.
+  auto lying = reply_bytes(0, false, 0);
+  lying[11] = 200;
+  m.observe_reply(Transport::Udp, lying, AnswerSource::Cache, 1);
+  CHECK(m.queries(Transport::Udp, 28, 0) == 1);
+}
+
+TEST_CASE("the query log line names client, question, rcode, latency and source", "[metrics]") {
+  auto client = *tern::net::parse_endpoint("[::1]:40000");
+  CHECK(query_log_line(client, reply_bytes(3, false, 0), AnswerSource::Resolved, 12345) ==
+        "[::1]:40000 www.example.com. AAAA NXDOMAIN 12.345ms resolved");
+  CHECK(query_log_line(client, reply_bytes(0, true, 1), AnswerSource::Cache, 7) ==
+        "[::1]:40000 www.example.com. AAAA BADVERS 0.007ms cache");
+  CHECK(query_log_line(client, std::vector<uint8_t>{1}, AnswerSource::Local, 0) ==
+        "[::1]:40000 ? ? ? 0.000ms local");
+}

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""ternd's operational side, end to end on loopback: the systemd notify protocol without
+systemd (this test owns NOTIFY_SOCKET and checks READY=1 only after the listeners answer,
+STATUS=, RELOADING=1 with MONOTONIC_USEC then READY=1 on SIGHUP and on `ternctl reload`,
+STOPPING=1 on SIGTERM), ternctl against the control socket, /metrics through promtool, the
+privilege drop to server.user (when run as root), and cache.persist across a restart.
+
+usage: test_ternd_ops.py TERND TERNCTL
+"""
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def free_port(kind):
+    for _ in range(50):
+        port = random.randint(20000, 60000)
+        try:
+            s = socket.socket(socket.AF_INET, kind)
+            s.bind(("127.0.0.1", port))
+            s.close()
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM)
+            u.bind(("127.0.0.1", port))
+            u.close()
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port")
+
+
+def dns_query(port, qname="example.com", tcp=False):
+    """One A query; returns the rcode, or None without a reply within 2 s."""
+    qid = random.randint(0, 0xFFFF)
+    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    for label in qname.split("."):
+        q += bytes([len(label)]) + label.encode()
+    q += b"\x00" + struct.pack(">HH", 1, 1)
+    try:
+        if tcp:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+                s.sendall(struct.pack(">H", len(q)) + q)
+                head = s.recv(2)
+                n = struct.unpack(">H", head)[0]
+                data = b""
+                while len(data) < n:
+                    chunk = s.recv(n - len(data))
+                    if not chunk:
+                        break
+                    data += chunk
+        else:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.settimeout(2)
+                s.sendto(q, ("127.0.0.1", port))
+                data = s.recv(4096)
+    except OSError:
+        return None
+    if len(data) < 12 or struct.unpack(">H", data[:2])[0] != qid:
+        return None
+    return data[3] & 0x0F
+
+
+class Notify:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o777)  # as systemd's notify socket: reachable after the privilege drop
+        self.path = path
+
+    def next(self, timeout=10):
+        self.sock.settimeout(timeout)
+        try:
+            return self.sock.recv(4096).decode()
+        except socket.timeout:
+            return None
+
+    def until(self, prefix, timeout=10):
+        """Messages up to and including the first that starts with prefix (STATUS= lines in between)."""
+        seen, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = self.next(max(0.1, deadline - time.monotonic()))
+            if m is None:
+                break
+            seen.append(m)
+            if m.startswith(prefix):
+                return seen
+        return seen
+
+
+def ternctl(binary, sock, *args):
+    r = subprocess.run([binary, "-s", sock, *args], capture_output=True, text=True, timeout=30)
+    return r.returncode, r.stdout, r.stderr
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    ternd, ternctl_bin = map(os.path.abspath, sys.argv[1:])
+    root = os.geteuid() == 0
+    tmp = tempfile.mkdtemp(prefix="tern-ops-")
+    os.chmod(tmp, 0o755)  # the dropped user must reach the socket and state dirs below
+    proc = None
+    try:
+        port = free_port(socket.SOCK_STREAM)
+        mport = free_port(socket.SOCK_STREAM)
+        ctl = os.path.join(tmp, "run", "control.sock")       # created (and chowned) by ternd
+        dump = os.path.join(tmp, "state", "cache.dump")
+        conf = os.path.join(tmp, "ternd.yaml")
+        with open(conf, "w") as f:
+            f.write(f"""server:
+  listen: ["127.0.0.1:{port}"]
+  user: "{'nobody' if root else ''}"
+control: {{socket: {ctl}}}
+metrics: {{listen: "127.0.0.1:{mport}"}}
+cache: {{persist: true, persist-file: {dump}}}
+logging: {{level: info}}
+""")
+        notify = Notify(os.path.join(tmp, "notify.sock"))
+        env = dict(os.environ, NOTIFY_SOCKET=notify.path)
+
+        def start():
+            return subprocess.Popen([ternd, "-c", conf], env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)
+
+        proc = start()
+        msgs = notify.until("READY=1", timeout=15)
+        check(msgs and msgs[-1] == "READY=1", f"READY=1 arrives ({msgs})")
+        # READY=1 means every listener is bound: both transports answer at once.
+        check(dns_query(port) is not None, "UDP answers right after READY=1")
+        check(dns_query(port, tcp=True) is not None, "TCP answers right after READY=1")
+        status = notify.until("STATUS=", timeout=10)
+        check(status and re.match(r"STATUS=serving: \d+ queries, \d+ cache entries", status[-1]),
+              f"a STATUS= line follows ({status[-1] if status else None})")
+
+        if root:
+            with open(f"/proc/{proc.pid}/status") as f:
+                ids = {l.split(":")[0]: l.split()[1:] for l in f if l.startswith(("Uid", "Gid"))}
+            nobody = subprocess.run(["id", "-u", "nobody"], capture_output=True, text=True).stdout.strip()
+            check(ids["Uid"] == [nobody] * 4, f"ternd runs as nobody after binding (Uid {ids['Uid']})")
+            st = os.stat(ctl)
+            check(st.st_uid == int(nobody) and (st.st_mode & 0o777) == 0o660,
+                  "control socket belongs to nobody, mode 0660")
+
+        rc, out, err = ternctl(ternctl_bin, ctl, "status")
+        check(rc == 0 and "version" in out and re.search(r"^queries +[1-9]", out, re.M) is not None,
+              f"ternctl status: {out.strip()} {err}")
+        rc, out, err = ternctl(ternctl_bin, ctl, "stats", "--json")
+        stats = json.loads(out) if rc == 0 else {}
+        check(stats.get("pipeline", {}).get("queries", 0) >= 2, f"ternctl stats counts our queries: {out.strip()}")
+        rc, out, err = ternctl(ternctl_bin, ctl, "flush", "example.com", "subtree")
+        check(rc == 0 and "flushed" in out, f"ternctl flush: {out.strip()} {err.strip()}")
+        rc, out, err = ternctl(ternctl_bin, ctl, "lookup", "example.com", "A")
+        check(rc == 0, f"ternctl lookup: {out.strip()} {err.strip()}")
+        rc, out, err = ternctl(ternctl_bin, ctl, "log-level", "debug")
+        check(rc == 0, f"ternctl log-level debug: {out.strip()} {err.strip()}")
+        rc, out, err = ternctl(ternctl_bin, ctl, "flush", "a..b")
+        check(rc == 1 and "is not a domain name" in err, f"a bad name is refused: {err.strip()}")
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=5) as r:
+            body = r.read().decode()
+            ctype = r.headers["Content-Type"]
+        check(ctype.startswith("text/plain; version=0.0.4"), f"metrics content type {ctype}")
+        m = re.search(r"^tern_pipeline_queries_total (\d+)$", body, re.M)
+        check(m is not None and int(m.group(1)) >= 2, "metrics count the queries")
+        if shutil.which("promtool"):
+            r = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                               text=True, timeout=30)
+            check(r.returncode == 0 and not (r.stdout + r.stderr).strip(),
+                  f"promtool check metrics passes {r.stdout}{r.stderr}")
+
+        # Reload by signal, then by ternctl: RELOADING=1 with MONOTONIC_USEC, then READY=1.
+        for how in ("SIGHUP", "ternctl"):
+            before = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+            if how == "SIGHUP":
+                proc.send_signal(signal.SIGHUP)
+            else:
+                rc, out, err = ternctl(ternctl_bin, ctl, "reload")
+                check(rc == 0, f"ternctl reload: {out.strip()} {err.strip()}")
+            seen = [m for m in notify.until("READY=1") if not m.startswith("STATUS=")]
+            check(len(seen) == 2 and seen[0].startswith("RELOADING=1\nMONOTONIC_USEC=") and seen[1] == "READY=1",
+                  f"{how}: RELOADING=1 then READY=1 ({seen})")
+            if seen and seen[0].startswith("RELOADING=1"):
+                usec = int(seen[0].split("MONOTONIC_USEC=")[1])
+                check(before <= usec <= time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000,
+                      f"{how}: MONOTONIC_USEC is the reload's CLOCK_MONOTONIC time")
+
+        proc.send_signal(signal.SIGTERM)
+        seen = [m for m in notify.until("STOPPING=1") if not m.startswith("STATUS=")]
+        check(seen == ["STOPPING=1"], f"SIGTERM: STOPPING=1 ({seen})")
+        try:
+            out, _ = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        check(proc.returncode == 0, f"ternd exits 0 after SIGTERM (rc={proc.returncode})")
+        check(not os.path.exists(ctl), "the control socket is removed at stop")
+        check(os.path.exists(dump), "the cache is saved at stop (cache.persist)")
+        log = out
+        proc = None
+
+        # A restart loads the saved cache.
+        proc = start()
+        msgs = notify.until("READY=1", timeout=15)
+        check(msgs and msgs[-1] == "READY=1", "READY=1 after a restart")
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=15)
+        check(re.search(r"\[cache\] loaded \d+ entries from", out) is not None,
+              "the restart loaded the saved cache")
+        proc = None
+        rc, out, err = ternctl(ternctl_bin, ctl, "status")
+        check(rc == 3 and "is ternd running?" in err, f"ternctl without ternd: {err.strip()}")
+        if failures:
+            print("--- ternd log (first run)\n" + log)
+    finally:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    if failures:
+        print(f"{len(failures)} check(s) failed")
+        return 1
+    print("all ternd operations checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
