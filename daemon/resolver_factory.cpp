@@ -73,6 +73,7 @@ class RecursiveResolver final : public resolver::Resolver {
     io.qname_minimisation = qmin(cfg.resolver.qname_minimisation);
     io.query_ipv4 = cfg.resolver.query_ipv4;
     io.query_ipv6 = cfg.resolver.query_ipv6;
+    io.max_concurrent = cfg.resolver.max_concurrent;
     iterator_ = std::make_unique<resolver::Iterator>(transport_, post_,
                                                      util::SystemClock::instance(),
                                                      util::SystemRandom::instance(), io, infra_);

@@ -67,14 +67,15 @@ size_t Pipeline::waiting_clients() const {
 void Pipeline::send(const ClientRef& client, size_t size, AnswerSource source) {
   if (size == 0 || !client.sink) return;
   ++sent_;
-  if (metrics_) count(client, size, source, cur_qtype_, cur_start_);
+  if (metrics_ || opts_.log_queries) count(client, size, source, cur_qtype_, cur_start_);
   client.sink->send_reply(client, {reply_buf_->data(), size});
 }
 
 void Pipeline::send_waiter(const Waiter& w, size_t size, AnswerSource source) {
   if (size == 0 || !w.client.sink) return;
   ++sent_;
-  if (metrics_) count(w.client, size, source, dns::to_u16(w.question.qtype), w.start);
+  if (metrics_ || opts_.log_queries)
+    count(w.client, size, source, dns::to_u16(w.question.qtype), w.start);
   w.client.sink->send_reply(w.client, {reply_buf_->data(), size});
 }
 
@@ -89,6 +90,10 @@ void Pipeline::count(const ClientRef& client, size_t size, AnswerSource source, 
     rcode = static_cast<uint16_t>(rcode | (m[size - 6] << 4));
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
+  if (opts_.log_queries)  // logging.queries: the operator asked for a line per query
+    spdlog::info("[query] {}", query_log_line(client.peer, {m, size}, source,
+                                              static_cast<uint64_t>(us.count())));
+  if (!metrics_) return;
   metrics_->query_answered(client.protocol == Protocol::Tcp ? Transport::Tcp : Transport::Udp,
                            qtype, rcode, source, static_cast<uint64_t>(us.count()));
 }
@@ -97,7 +102,7 @@ Disposition Pipeline::handle(std::span<const uint8_t> query, const ClientRef& cl
   uint64_t sent_before = sent_;
   deferred_ = false;
   cur_qtype_ = 0;
-  if (metrics_) cur_start_ = std::chrono::steady_clock::now();
+  if (metrics_ || opts_.log_queries) cur_start_ = std::chrono::steady_clock::now();
   handle_query(query, client);
   if (sent_ != sent_before) return Disposition::Replied;
   if (deferred_) return Disposition::Deferred;

@@ -51,6 +51,7 @@ struct PipelineOptions {
   bool serve_stale = true;           // cache.serve-stale.enabled
   uint32_t client_timeout_ms = 1800; // cache.serve-stale.client-timeout (RFC 8767 §5)
   bool prefetch = true;              // cache.prefetch
+  bool log_queries = false;          // logging.queries: one info line per answered query
 };
 
 struct PipelineStats {
