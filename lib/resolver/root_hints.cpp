@@ -97,7 +97,10 @@ RootHints parse_root_hints(std::string_view text) {
       fail(lineno, "unexpected type " + type + " (only NS, A, AAAA)");
     }
   }
-  for (const auto& [owner, a] : addrs) {
+  for (const auto& entry : addrs) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const auto& owner = entry.first;
+    const auto& a = entry.second;
     auto it = std::find_if(hints.begin(), hints.end(),
                            [&](const RootHint& h) { return h.name == owner; });
     if (it == hints.end())
