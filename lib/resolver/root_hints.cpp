@@ -98,10 +98,11 @@ RootHints parse_root_hints(std::string_view text) {
     }
   }
   for (const auto& entry : addrs) {
-    const dns::Name& owner = entry.first;
-    const net::Address& a = entry.second;
+    // Not a structured binding: clang before 16 cannot capture one in a lambda.
+    const auto& owner = entry.first;
+    const auto& a = entry.second;
     auto it = std::find_if(hints.begin(), hints.end(),
-                           [&, &owner = owner](const RootHint& h) { return h.name == owner; });
+                           [&](const RootHint& h) { return h.name == owner; });
     if (it == hints.end())
       throw std::runtime_error("root hints: address for " + owner.to_text() +
                                ", which is not a root NS");
