@@ -163,7 +163,8 @@ void Pipeline::handle_query(std::span<const uint8_t> query, const ClientRef& cli
       // The slip: a reply no larger than the query, so a real client retries over TCP.
       ++stats_.rate_slipped;
       size_t size = write_error_reply(*reply_buf_, q.echo, v.question_wire, RCode::NoError, opt);
-      if (size >= dns::kHeaderSize) (*reply_buf_)[2] |= static_cast<uint8_t>(dns::kFlagTC >> 8);
+      auto& out = *reply_buf_;
+      if (size >= dns::kHeaderSize) out[2] = static_cast<uint8_t>(out[2] | (dns::kFlagTC >> 8));
       return send(client, size);
     }
   }

@@ -47,7 +47,7 @@ size_t RateLimiter::bucket_of(const net::Address& client) const {
     lo = (uint64_t{b[0]} << 16) | (uint64_t{b[1]} << 8) | uint64_t{b[2]};
     hi = 4;
   } else {
-    for (unsigned i = 0; i < kRateLimitV6Prefix / 8; ++i) lo = (lo << 8) | b[i];
+    for (unsigned i = 0; i < kRateLimitV6Prefix / 8; ++i) lo = (lo << 8) | uint64_t{b[i]};
     hi = 6;
   }
   uint64_t h = mix(lo ^ key0_);

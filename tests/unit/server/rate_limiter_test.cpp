@@ -179,7 +179,7 @@ TEST_CASE("over the limit a UDP client gets every slip-th reply as TC=1 with its
     CHECK(m->rcode() == dns::RCode::NoError);
     REQUIRE(m->questions.size() == 1);
     CHECK(m->questions[0].qname.to_text() == "version.bind.");
-    CHECK(m->answers.empty());
+    CHECK(m->answer.empty());
     CHECK(m->edns.has_value());  // the query had an OPT
   }
   auto st = rig.pipeline->stats();
