@@ -69,7 +69,6 @@ RateVerdict RateLimiter::check(const net::Address& client, uint64_t now_ms) {
   b.last_ms = std::max(now_ms, b.last_ms == 0 ? uint64_t{1} : b.last_ms);
   if (b.tokens >= kMilli) {
     b.tokens -= kMilli;
-    b.limited = 0;
     return RateVerdict::Pass;
   }
   ++b.limited;

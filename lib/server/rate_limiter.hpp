@@ -60,7 +60,9 @@ class RateLimiter {
   struct Bucket {
     uint64_t last_ms = 0;   // last refill; 0 = never used (full)
     uint64_t tokens = 0;    // in thousandths of a query, so refill is exact integer math
-    uint32_t limited = 0;   // limited queries since the last one that passed, for slip
+    // Limited queries so far (wrapping), for slip. Not reset when a query passes: a client
+    // just over the limit would otherwise see the same position in every short episode.
+    uint32_t limited = 0;
   };
 
   RateLimit limit_;

@@ -216,3 +216,14 @@ TEST_CASE("a reload applies new rate limits to the next query", "[server][rateli
   CHECK(rig.ask(chaos_version()) == Disposition::Replied);
   CHECK(rig.ask(chaos_version()) == Disposition::Dropped);
 }
+
+TEST_CASE("a client just over the limit still gets every slip-th limited query as TC",
+          "[server][ratelimit]") {
+  // 20 qps, a query every 5 ms for a second: a pass every 50 ms with nine limited between.
+  auto rl = limiter(20, 2);
+  std::vector<RateVerdict> v;
+  for (uint64_t t = 0; t < 1000; t += 5) v.push_back(rl.check(kClient, kT0 + t));
+  int limited = count(v, RateVerdict::Slip) + count(v, RateVerdict::Drop);
+  CHECK(count(v, RateVerdict::Pass) == 20 + 19);
+  CHECK(count(v, RateVerdict::Slip) == limited / 2);
+}
