@@ -170,6 +170,7 @@ int run(const CliOptions& cli, const config::Config& cfg) {
   int status = 0;
   try {
     d->srv->set_resolver(make_resolver(cfg, &d->loop, d->srv->scheduler()));
+    d->srv->set_metrics(&d->ops->metrics());  // queries, latency, TCP connections -> /metrics
   } catch (const std::exception& e) {
     spdlog::critical("[daemon] cannot start the resolver: {}", e.what());
     status = 1;
@@ -187,7 +188,6 @@ int run(const CliOptions& cli, const config::Config& cfg) {
     OperationsHooks hooks;
     hooks.reload = [dp = d.get()] { return dp->reload_notified(); };
     hooks.set_log_level = [](config::LogLevel l) { set_log_level(l); };
-    hooks.queries_served = [&pstats] { return pstats.queries; };
     hooks.stats_extra = [&pstats](server::JsonWriter& w) { write_pipeline_stats(w, pstats); };
     add_pipeline_collector(d->ops->metrics(), pstats);
     if (auto started = d->ops->start(cfg, d->srv->cache(), std::move(hooks)); !started) {
@@ -213,9 +213,16 @@ int run(const CliOptions& cli, const config::Config& cfg) {
     spdlog::info("[daemon] ternd started");
   }
   uv_run(&d->loop, UV_RUN_DEFAULT);
-  // The server is closed; destroying it destroys the resolver, whose handles close on the
-  // next turns of the loop.
-  d->srv.reset();
+  // uv_stop() may have ended the run before every close callback ran: finish them, bounded.
+  for (int i = 0; i < kCloseTurns && !d->srv->closed(); ++i) uv_run(&d->loop, UV_RUN_NOWAIT);
+  if (d->srv->closed()) {
+    // Destroying the server destroys the resolver, whose handles close on the next turns.
+    d->srv.reset();
+  } else {
+    // Freeing handles libuv still holds would be use-after-free; the process is ending anyway.
+    spdlog::error("[daemon] server handles still open at exit");
+    (void)d->srv.release();
+  }
   d->ops.reset();
   for (int i = 0; i < kCloseTurns && uv_run(&d->loop, UV_RUN_NOWAIT) != 0; ++i) {
   }

@@ -13,12 +13,6 @@ using util::unexpected;
 
 namespace {
 constexpr auto kBadText = WireError::BadText;
-
-template <class T>
-Result<T> finish(RdataCursor& c, T&& v) {
-  if (!c.finish()) return unexpected(c.error());
-  return std::forward<T>(v);
-}
 }  // namespace
 
 // ---- A / AAAA -------------------------------------------------------------------------------

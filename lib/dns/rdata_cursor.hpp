@@ -8,7 +8,9 @@
 #include <span>
 #include <string>
 #include <vector>
+#include <utility>
 
+#include "dns/rdata.hpp"
 #include "dns/name.hpp"
 #include "dns/wire_reader.hpp"
 
@@ -103,6 +105,13 @@ inline void put_name(std::vector<uint8_t>& out, const Name& n) {
 }
 inline void put_bytes(std::vector<uint8_t>& out, std::span<const uint8_t> b) {
   out.insert(out.end(), b.begin(), b.end());
+}
+
+// Ends a decode: the value if the cursor consumed exactly the RDATA without error.
+template <class T>
+Result<T> finish(RdataCursor& c, T&& v) {
+  if (!c.finish()) return util::unexpected(c.error());
+  return std::forward<T>(v);
 }
 
 }  // namespace tern::dns::rdata

@@ -12,12 +12,6 @@ using util::unexpected;
 namespace {
 constexpr auto kBadText = WireError::BadText;
 
-template <class T>
-Result<T> finish(RdataCursor& c, T&& v) {
-  if (!c.finish()) return unexpected(c.error());
-  return std::forward<T>(v);
-}
-
 // RFC 4509 §2.2, RFC 5933, RFC 6605 §2: digest lengths of the assigned digest types.
 int ds_digest_size(uint8_t digest_type) {
   switch (digest_type) {

@@ -38,6 +38,10 @@ struct IteratorOptions {
   bool query_ipv4 = true;  // resolver.query-ipv4: reach authoritative servers over IPv4
   bool query_ipv6 = true;  // resolver.query-ipv6
   bool use_0x20 = true;    // randomise qname case (draft-vixie-dnsext-dns0x20)
+  // RFC 8020: after an NXDOMAIN, answer every name below it NXDOMAIN from the infra cache
+  // until the negative TTL ends. Without DNSSEC the NXDOMAIN is only as trusted as the reply
+  // (ID + port + 0x20 + bailiwick); turn off to trust nothing beyond the exact name.
+  bool nothing_below_nxdomain = true;
   uint16_t edns_payload = 1232;  // RFC 9715, DNS Flag Day 2020
   uint16_t port = 53;            // port of authoritative servers (the lab may differ)
   uint32_t max_concurrent = 10000;  // resolver.max-concurrent: client resolutions in flight;

@@ -20,6 +20,7 @@ inline constexpr unsigned kMaxCnameChain = 11;
 // NS names resolved because their referral came without glue, per client query. NXNSAttack
 // (Afek et al., USENIX Security 2020) abuses referrals with many glueless NS names to make a
 // resolver send hundreds of queries; the paper's MaxFetch(k) with small k is the defence.
+// Each lookup asks A (and AAAA when IPv6 is on); kMaxUpstreamQueries caps the total anyway.
 inline constexpr unsigned kMaxGluelessLookups = 6;
 
 // Glueless NS lookups running at the same time for one zone: enough to find a working server

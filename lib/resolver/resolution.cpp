@@ -90,7 +90,8 @@ void Resolution::step() {
             for (const auto& a : h.addresses)
               if (family_enabled(a) && !contains(slot.addrs, a)) slot.addrs.push_back(a);
     } else {
-      if (auto nx = it_.infra_.find_nxdomain(sname_)) {  // RFC 8020 §2
+      auto nx = it_.opts_.nothing_below_nxdomain ? it_.infra_.find_nxdomain(sname_) : std::nullopt;
+      if (nx) {  // RFC 8020 §2
         ++it_.stats_.nxdomain_cut_hits;
         return finish_answer(RCode::NxDomain, nx->soa);
       }
@@ -410,7 +411,7 @@ void Resolution::handle(ReplyAnalysis a) {
     case ReplyKind::NxDomain:
       append();
       if (!charge_chain(a.chain_hops)) return;
-      if (a.soa)
+      if (a.soa && it_.opts_.nothing_below_nxdomain)
         if (auto ttl = soa_negative_ttl(*a.soa)) it_.infra_.put_nxdomain(a.next_name, *a.soa, *ttl);
       return finish_answer(RCode::NxDomain, a.soa);
     case ReplyKind::NoData:
@@ -445,7 +446,7 @@ void Resolution::handle_minimised(ReplyAnalysis a) {
       return step();
     case ReplyKind::NxDomain:
       if (strict) {  // RFC 8020: nothing exists below a name that does not exist
-        if (a.soa)
+        if (a.soa && it_.opts_.nothing_below_nxdomain)
           if (auto ttl = soa_negative_ttl(*a.soa))
             it_.infra_.put_nxdomain(attempt_->plain, *a.soa, *ttl);
         return finish_answer(RCode::NxDomain, a.soa);

@@ -5,7 +5,8 @@
 // priming, or finish - and always leaves itself in a named state:
 //
 //   Start ──▶ WaitPriming ──▶ Start              (no root delegation yet)
-//   Start ──▶ Querying ──reply──▶ Start          (referral, CNAME, next QNAME-min step, retry)
+//   Start ──▶ Querying ──reply──▶ Start          (referral, CNAME, next QNAME-min step, retry:
+//                                                  next server; a timed-out one once more)
 //   Start ──▶ WaitNsAddresses ──child──▶ Start   (every known server tried; glueless NS)
 //   any ──▶ Done                                 (answer, negative answer, SERVFAIL)
 //

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "dns/name.hpp"
+#include "dns/text.hpp"
 #include "dns/types.hpp"
 
 namespace tern::server {
@@ -17,23 +18,10 @@ using util::unexpected;
 
 CommandResult fail(std::string msg) { return unexpected(std::move(msg)); }
 
-// RDATA in the RFC 3597 §5 generic form: exact for every type, needs no per-type printer.
-std::string generic_rdata(const std::vector<uint8_t>& rdata) {
-  std::string s = "\\# " + std::to_string(rdata.size());
-  if (!rdata.empty()) s += ' ';
-  static const char* hex = "0123456789abcdef";
-  for (uint8_t b : rdata) {
-    s.push_back(hex[b >> 4]);
-    s.push_back(hex[b & 15]);
-  }
-  return s;
-}
-
 void write_records(JsonWriter& w, const char* key, const std::vector<dns::ResourceRecord>& rrs) {
   w.key(key).begin_array();
   for (const auto& rr : rrs)
-    w.value(rr.name.to_text() + " " + std::to_string(rr.ttl) + " " + dns::class_to_text(rr.rclass) +
-            " " + dns::type_to_text(rr.type) + " " + generic_rdata(rr.rdata));
+    w.value(dns::to_text(rr));  // presentation form, as dig prints it
   w.end_array();
 }
 

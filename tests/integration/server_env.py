@@ -143,17 +143,19 @@ class Ternd:
 
 
 def ternd_config(n: int, *, extra_server: str = "", extra: str = "",
-                 access: str = "[{allow: 127.0.0.0/8}]") -> str:
-    """Always forward mode to this case's NSD address: a case without NSD gets a dead loopback
+                 access: str = "[{allow: 127.0.0.0/8}]", extra_listen: str = "") -> str:
+    """No control socket (its default path is shared, and cases run in parallel). Always
+    forward mode to this case's NSD address: a case without NSD gets a dead loopback
     upstream (SERVFAIL at once), never recursion, which would start at the real root servers
     (network rule: only 127.0.0.0/8 and ::1)."""
     return f"""server:
-  listen: ["{ternd_addr(n)}:53"]
+  listen: ["{ternd_addr(n)}:53"{extra_listen}]
   access-control: {access}
 {extra_server}resolver:
   mode: forward
 forward: [{{zone: ".", upstreams: ["{nsd_addr(n)}:53"]}}]
 logging: {{level: debug}}
+control: {{socket: ""}}
 """ + extra
 
 

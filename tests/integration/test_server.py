@@ -149,6 +149,20 @@ def case_acl(n: int) -> None:
         check(good.rcode == "NOERROR" and "tern-it" in good.raw, f"from 127.0.0.1: {good.raw}")
 
 
+def case_ipv6(n: int) -> None:
+    """An IPv6 listen endpoint serves UDP and TCP, and the ACL sees ::1."""
+    port = 5300 + n
+    extra_server = '  chaos: {version: "tern-v6", identity: ""}\n'
+    with World(n, nsd=False, extra_listen=f', "[::1]:{port}"', extra_server=extra_server,
+               access='[{allow: 127.0.0.0/8}, {allow: "::1/128"}]') as w:
+        for tcp in (False, True):
+            r = dig("::1", "version.bind", "TXT", port=port, qclass="CH", tcp=tcp)
+            check(r.rcode == "NOERROR" and "tern-v6" in r.raw, f"over ::1 (tcp={tcp}): {r.raw}")
+    with World(n, nsd=False, extra_listen=f', "[::1]:{port}"', access="[{allow: 127.0.0.0/8}]") as w:
+        r = dig("::1", "version.bind", "TXT", port=port, qclass="CH")
+        check(r.rcode == "REFUSED", f"::1 outside the ACL: {r.raw}")
+
+
 def case_malformed(n: int) -> None:
     """Random bytes, a cut header, QDCOUNT=2 and a bad TCP frame do not stop the server."""
     rng = random.Random(1234 + n)
@@ -291,6 +305,7 @@ CASES = {
     "sighup": (10, case_sighup),
     "sigterm": (11, case_sigterm),
     "bind_errors": (12, case_bind_errors),
+    "ipv6": (13, case_ipv6),
 }
 
 

@@ -18,6 +18,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -77,6 +78,47 @@ def dns_query(port, qname="example.com", tcp=False):
     return data[3] & 0x0F
 
 
+class FakeUpstream:
+    """The only upstream ternd may use (forward mode, zone "."): a loopback UDP responder that
+    answers every A query with 192.0.2.1, TTL 300, so nothing ever leaves the machine."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.queries = 0
+        self.running = True
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while self.running:
+            try:
+                q, peer = self.sock.recvfrom(4096)
+            except OSError:
+                continue
+            if len(q) < 12:
+                continue
+            self.queries += 1
+            # Question: up to the end of the first name + 4 bytes.
+            i = 12
+            while i < len(q) and q[i] != 0:
+                i += q[i] + 1
+            question = q[12:i + 5]
+            qtype = struct.unpack(">H", q[i + 1:i + 3])[0] if i + 3 <= len(q) else 0
+            answers = b""
+            if qtype == 1:
+                answers = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 300, 4) + bytes([192, 0, 2, 1])
+            head = q[:2] + struct.pack(">HHHHH", 0x8180, 1, 1 if answers else 0, 0, 0)
+            self.sock.sendto(head + question + answers, peer)
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+
 class Notify:
     def __init__(self, path):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -118,6 +160,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tern-ops-")
     os.chmod(tmp, 0o755)  # the dropped user must reach the socket and state dirs below
     proc = None
+    upstream = FakeUpstream()
     try:
         port = free_port(socket.SOCK_STREAM)
         mport = free_port(socket.SOCK_STREAM)
@@ -128,6 +171,8 @@ def main():
             f.write(f"""server:
   listen: ["127.0.0.1:{port}"]
   user: "{'nobody' if root else ''}"
+resolver: {{mode: forward}}
+forward: [{{zone: ".", upstreams: ["127.0.0.1:{upstream.port}"]}}]
 control: {{socket: {ctl}}}
 metrics: {{listen: "127.0.0.1:{mport}"}}
 cache: {{persist: true, persist-file: {dump}}}
@@ -144,8 +189,8 @@ logging: {{level: info}}
         msgs = notify.until("READY=1", timeout=15)
         check(msgs and msgs[-1] == "READY=1", f"READY=1 arrives ({msgs})")
         # READY=1 means every listener is bound: both transports answer at once.
-        check(dns_query(port) is not None, "UDP answers right after READY=1")
-        check(dns_query(port, tcp=True) is not None, "TCP answers right after READY=1")
+        check(dns_query(port) == 0, "UDP answers right after READY=1")
+        check(dns_query(port, tcp=True) == 0, "TCP answers right after READY=1")
         status = notify.until("STATUS=", timeout=10)
         check(status and re.match(r"STATUS=serving: \d+ queries, \d+ cache entries", status[-1]),
               f"a STATUS= line follows ({status[-1] if status else None})")
@@ -167,8 +212,10 @@ logging: {{level: info}}
         check(stats.get("pipeline", {}).get("queries", 0) >= 2, f"ternctl stats counts our queries: {out.strip()}")
         rc, out, err = ternctl(ternctl_bin, ctl, "flush", "example.com", "subtree")
         check(rc == 0 and "flushed" in out, f"ternctl flush: {out.strip()} {err.strip()}")
-        rc, out, err = ternctl(ternctl_bin, ctl, "lookup", "example.com", "A")
-        check(rc == 0, f"ternctl lookup: {out.strip()} {err.strip()}")
+        check(dns_query(port, "keep.example.net") == 0, "a forwarded answer for keep.example.net")
+        rc, out, err = ternctl(ternctl_bin, ctl, "lookup", "keep.example.net", "A")
+        check(rc == 0 and "keep.example.net. " in out and " IN A 192.0.2.1" in out,
+              f"ternctl lookup shows the cached answer: {out.strip()} {err.strip()}")
         rc, out, err = ternctl(ternctl_bin, ctl, "log-level", "debug")
         check(rc == 0, f"ternctl log-level debug: {out.strip()} {err.strip()}")
         rc, out, err = ternctl(ternctl_bin, ctl, "flush", "a..b")
@@ -222,7 +269,7 @@ logging: {{level: info}}
         check(msgs and msgs[-1] == "READY=1", "READY=1 after a restart")
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=15)
-        check(re.search(r"\[cache\] loaded \d+ entries from", out) is not None,
+        check(re.search(r"\[cache\] loaded [1-9]\d* entries from", out) is not None,
               "the restart loaded the saved cache")
         proc = None
         rc, out, err = ternctl(ternctl_bin, ctl, "status")
@@ -230,6 +277,7 @@ logging: {{level: info}}
         if failures:
             print("--- ternd log (first run)\n" + log)
     finally:
+        upstream.close()
         if proc is not None:
             proc.kill()
             proc.wait()

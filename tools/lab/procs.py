@@ -273,8 +273,9 @@ def ternd_config(listen: str, *, root_hints: Path | None = None, forward: list |
              "resolver:"]
     if forward:
         ups = ", ".join(f'"{u}"' for u in forward)
-        lines += ["  mode: forward", f'  forward: [{{zone: ".", upstreams: [{ups}]}}]']
+        lines += ["  mode: forward", f'forward: [{{zone: ".", upstreams: [{ups}]}}]']
     else:
         lines += ["  mode: recursive", f'  root-hints: "{root_hints}"']
-    lines += ["logging:", f"  level: {level}"]
+    # No control socket: parallel tests would all claim the default /run/tern/control.sock.
+    lines += ["logging:", f"  level: {level}", "control:", '  socket: ""']
     return "\n".join(lines) + "\n"

@@ -68,6 +68,7 @@ struct Script {
   enum class Kind { Reply, Timeout, NetworkError } kind = Kind::Reply;
   dns::Message message;
   std::optional<dns::Question> question_override;  // a reply for another question (spoof)
+  bool clear_qr = false;                           // a "reply" that is a query
 };
 
 class FakeTransport final : public Transport, public Scheduler {
@@ -185,7 +186,7 @@ class FakeTransport final : public Transport, public Scheduler {
     } else {
       m = serve(srv, q.question, mis.nxdomain_ent);
     }
-    m.header.qr = true;
+    m.header.qr = !(it != scripts_.end() && it->second.clear_qr);
     m.header.id = 4242;
     m.questions = {q.question};
     if (it != scripts_.end() && it->second.question_override)

@@ -300,3 +300,13 @@ TEST_CASE("an iterator that could reach no root server is refused at constructio
   none.opts.root_hints.clear();
   CHECK_THROWS_AS(none.iterator(), std::invalid_argument);
 }
+
+TEST_CASE("with nothing-below-NXDOMAIN off, names below an NXDOMAIN are asked again",
+          "[resolver][iterator]") {
+  World w;
+  w.opts.nothing_below_nxdomain = false;
+  CHECK(rcode_of(w.resolve("nope.example.com")) == RCode::NxDomain);
+  w.net.clear_sent();
+  CHECK(rcode_of(w.resolve("a.nope.example.com")) == RCode::NxDomain);
+  CHECK(w.net.sent().size() == 1);
+}

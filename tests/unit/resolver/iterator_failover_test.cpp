@@ -231,3 +231,38 @@ TEST_CASE("poison in a reply (out-of-bailiwick answer and glue) is scrubbed, not
   CHECK(answer_lines(com) == Lines{"www.example.com. A 192.0.2.1"});
   for (const auto& q : w.net.sent()) CHECK(q.server.address != IP("6.6.6.6"));
 }
+
+TEST_CASE("an unreachable server (ICMP or RST) is passed over at once", "[resolver][failover]") {
+  World w;
+  w.resolve("www.example.com", RRType::TXT);
+  for (auto server : {kExample, kExample2})
+    w.net.script(server, "www.example.com", RRType::A, Script{Script::Kind::NetworkError, {}, {}});
+  const uint64_t start = w.clock.mono_ms();
+  auto out = w.resolve("www.example.com");
+  CHECK(out.status == Status::ServFail);
+  CHECK(w.clock.mono_ms() - start < 100);  // no timeout was waited for
+  CHECK(count_to(w.net, kExample) >= 1);
+  CHECK(count_to(w.net, kExample2) >= 1);
+}
+
+TEST_CASE("a reply with QR clear is ignored as a spoof", "[resolver][anti-spoofing]") {
+  World w;
+  w.resolve("www.example.com", RRType::TXT);
+  dns::Message m;
+  m.header.aa = true;
+  m.answer.push_back(rr_addr("www.example.com", "6.6.6.6"));
+  Script s{Script::Kind::Reply, m, {}};
+  s.clear_qr = true;
+  w.net.script(kExample, "www.example.com", RRType::A, s);
+  auto out = w.resolve("www.example.com");
+  CHECK(answer_lines(out) == Lines{"www.example.com. A 192.0.2.1"});
+  size_t asked = 0;
+  for (const auto& l : w.net.lines()) asked += l == "10.0.3.1 www.example.com. A";
+  CHECK(asked <= 1);
+  CHECK(w.iterator().stats().spoofs_ignored == asked);
+  // With both servers forging, nothing is accepted.
+  w.net.script(kExample2, "www.example.com", RRType::A, s);
+  w.infra.clear();
+  w.net.clear_sent();
+  CHECK(w.resolve("www.example.com").status == Status::ServFail);
+}
