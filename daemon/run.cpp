@@ -128,6 +128,7 @@ server::ServerOptions server_options(const config::Config& cfg) {
   p.client_timeout_ms = ms(cfg.cache.serve_stale.client_timeout);
   p.prefetch = cfg.cache.prefetch;
   p.log_queries = cfg.logging.queries;
+  p.rate_limit = {cfg.server.rate_limit.qps, cfg.server.rate_limit.slip};
   o.tcp.idle_timeout_ms = ms(cfg.server.tcp.idle_timeout);
   o.tcp.max_connections = cfg.server.tcp.max_connections;
   o.cache.max_bytes = static_cast<size_t>(cfg.cache.max_size);

@@ -27,6 +27,9 @@ constexpr Field kFields[] = {
     {"prefetches", "Background refreshes started.", &server::PipelineStats::prefetches},
     {"over_limit", "SERVFAIL because resolver.max-concurrent resolutions were in flight.",
      &server::PipelineStats::over_limit},
+    {"rate_limited", "UDP queries over server.rate-limit.", &server::PipelineStats::rate_limited},
+    {"rate_dropped", "Rate-limited queries given no reply.", &server::PipelineStats::rate_dropped},
+    {"rate_slipped", "Rate-limited queries given a TC=1 reply (slip).", &server::PipelineStats::rate_slipped},
 };
 
 }  // namespace

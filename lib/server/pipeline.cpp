@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "dns/wire_reader.hpp"
+#include "util/random.hpp"
 
 namespace tern::server {
 
@@ -42,6 +43,11 @@ Pipeline::Pipeline(PipelineOptions opts, cache::MessageCache& cache, resolver::R
       scheduler_(scheduler),
       clock_(clock),
       alive_(std::make_shared<Pipeline*>(this)),
+      limiter_(opts_.rate_limit,
+               (uint64_t{util::SystemRandom::instance().next_u32()} << 32) |
+                   util::SystemRandom::instance().next_u32(),
+               (uint64_t{util::SystemRandom::instance().next_u32()} << 32) |
+                   util::SystemRandom::instance().next_u32()),
       reply_buf_(std::make_unique<std::array<uint8_t, kReplyBufferSize>>()) {}
 
 Pipeline::~Pipeline() {
@@ -49,7 +55,10 @@ Pipeline::~Pipeline() {
     if (p.timer) scheduler_.cancel(p.timer);
 }
 
-void Pipeline::set_options(PipelineOptions opts) { opts_ = std::move(opts); }
+void Pipeline::set_options(PipelineOptions opts) {
+  opts_ = std::move(opts);
+  limiter_.set_limit(opts_.rate_limit);
+}
 
 void Pipeline::set_resolver(resolver::Resolver& resolver) { resolver_ = &resolver; }
 
@@ -145,6 +154,24 @@ void Pipeline::handle_query(std::span<const uint8_t> query, const ClientRef& cli
   if (action == net::AclAction::Refuse) {
     ++stats_.refused;
     return send(client, write_error_reply(*reply_buf_, q.echo, v.question_wire, RCode::Refused, opt));
+  }
+  // After the ACL (outsiders are refused or dropped above, never charged), before any work.
+  // TCP is never limited: its handshake proves the source address is not spoofed.
+  if (client.protocol == Protocol::Udp && limiter_.enabled()) {
+    RateVerdict verdict = limiter_.check(client.peer.address, clock_.mono_ms());
+    if (verdict != RateVerdict::Pass) {
+      ++stats_.rate_limited;
+      if (verdict == RateVerdict::Drop) {
+        ++stats_.rate_dropped;
+        return;
+      }
+      // The slip: a reply no larger than the query, so a real client retries over TCP.
+      ++stats_.rate_slipped;
+      size_t size = write_error_reply(*reply_buf_, q.echo, v.question_wire, RCode::NoError, opt);
+      auto& out = *reply_buf_;
+      if (size >= dns::kHeaderSize) out[2] = static_cast<uint8_t>(out[2] | (dns::kFlagTC >> 8));
+      return send(client, size);
+    }
   }
   if (v.edns.present && v.edns.version > 0) {
     // RFC 6891 §6.1.3: BADVERS, with an OPT that says the version we do speak (0).

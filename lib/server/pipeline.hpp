@@ -1,6 +1,6 @@
 // Pipeline: the transport-independent handling of one client query, bytes in, at most one
 // reply out (through the ClientRef's sink). It is the whole request path of DESIGN.md:
-// edge parse (dns/request.hpp) → ACL → special cases (ANY, CHAOS, meta types) → message cache
+// edge parse (dns/request.hpp) → ACL → UDP rate limit → special cases (ANY, CHAOS, meta types) → message cache
 // → coalesced resolution → encode. Listeners call handle(); everything else is internal.
 //
 // Hit path: lookup into the per-pipeline reply buffer, set RA, append OPT, fit the client's
@@ -36,6 +36,7 @@
 #include "resolver/resolver.hpp"
 #include "server/client.hpp"
 #include "server/metrics.hpp"
+#include "server/rate_limiter.hpp"
 #include "server/reply_writer.hpp"
 #include "server/scheduler.hpp"
 #include "util/clock.hpp"
@@ -52,6 +53,7 @@ struct PipelineOptions {
   uint32_t client_timeout_ms = 1800; // cache.serve-stale.client-timeout (RFC 8767 §5)
   bool prefetch = true;              // cache.prefetch
   bool log_queries = false;          // logging.queries: one info line per answered query
+  RateLimit rate_limit;              // server.rate-limit (UDP only)
 };
 
 struct PipelineStats {
@@ -65,6 +67,9 @@ struct PipelineStats {
   uint64_t stale_answers = 0;  // replies served from expired data
   uint64_t prefetches = 0;     // background refreshes started
   uint64_t over_limit = 0;     // SERVFAIL because max_concurrent resolutions were in flight
+  uint64_t rate_limited = 0;   // UDP queries over server.rate-limit (= rate_dropped + rate_slipped)
+  uint64_t rate_dropped = 0;   // ... given no reply
+  uint64_t rate_slipped = 0;   // ... given a TC=1 reply (header + question [+ OPT])
 };
 
 // RFC 8767 §4 suggests 30 s between attempts to refresh data that could not be refreshed.
@@ -161,6 +166,7 @@ class Pipeline {
   std::unordered_map<Key, Pending> pending_;
   std::unordered_map<Key, uint64_t> failed_until_;  // key -> mono ms end of failure recheck
   std::shared_ptr<Pipeline*> alive_;  // completions hold a weak_ptr to this
+  RateLimiter limiter_;
   PipelineStats stats_;
   uint64_t sent_ = 0;      // replies handed to sinks, to tell Replied from the rest
   bool deferred_ = false;  // the query being handled joined a resolution

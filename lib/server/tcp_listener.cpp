@@ -1,5 +1,6 @@
 #include "server/tcp_listener.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -33,6 +34,8 @@ struct TcpListener::Connection {
   size_t in_start = 0;
   uint32_t outstanding = 0;  // queries handed to the pipeline, reply not yet written
   uint64_t last_active = 0;  // loop time of the last read or reply
+  uint64_t idle_due = 0;     // loop time at which the connection counts as idle
+  uint64_t msg_start = 0;    // loop time of the first byte of an incomplete message; 0: none
   int handles_open = 0;
   bool reading = false;
   bool eof = false;          // the client half-closed: answer what it asked, then close
@@ -174,21 +177,41 @@ bool TcpListener::make_room() {
 
 void TcpListener::touch(Connection* c) {
   c->last_active = uv_now(loop_);
-  if (c->handles_open == 2 && !c->closing)
-    uv_timer_start(&c->timer, &TcpListener::on_idle, opts_.idle_timeout_ms, 0);
+  c->idle_due = c->last_active + opts_.idle_timeout_ms;
+  arm(c);
+}
+
+// One timer per connection, due at the earlier of the idle time and the message deadline.
+void TcpListener::arm(Connection* c) {
+  if (c->handles_open != 2 || c->closing) return;
+  uint64_t now = uv_now(loop_);
+  uint64_t due = c->idle_due;
+  if (c->msg_start != 0) due = std::min(due, c->msg_start + kMessageDeadlineMs);
+  uv_timer_start(&c->timer, &TcpListener::on_idle, due > now ? due - now : 0, 0);
 }
 
 void TcpListener::on_idle(uv_timer_t* t) noexcept {
   auto* c = static_cast<Connection*>(t->data);
   TcpListener* self = c->owner;
   if (c->closing) return;
-  if (c->outstanding == 0 && c->tcp.write_queue_size == 0) {
-    ++self->stats_.closed_idle;
+  uint64_t now = uv_now(self->loop_);
+  if (c->msg_start != 0 && now >= c->msg_start + kMessageDeadlineMs) {
+    ++self->stats_.closed_slow;  // bytes kept trickling, the message never completed
+    spdlog::debug("[tcp] {}: message not complete within {} ms, closing", c->peer.to_string(),
+                  kMessageDeadlineMs);
     self->close_connection(c);
     return;
   }
-  // Queries still running: the connection is not idle; look again later.
-  uv_timer_start(&c->timer, &TcpListener::on_idle, self->opts_.idle_timeout_ms, 0);
+  if (now >= c->idle_due) {
+    if (c->outstanding == 0 && c->tcp.write_queue_size == 0) {
+      ++self->stats_.closed_idle;
+      self->close_connection(c);
+      return;
+    }
+    // Queries still running: the connection is not idle; look again later.
+    c->idle_due = now + self->opts_.idle_timeout_ms;
+  }
+  self->arm(c);
 }
 
 void TcpListener::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept {
@@ -222,13 +245,14 @@ void TcpListener::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) no
   } catch (const std::bad_alloc&) {
     return self->close_connection(c);
   }
-  self->touch(c);
+  self->touch(c);  // re-arms the idle time, never the message deadline (see process())
   self->process(c);
 }
 
 void TcpListener::process(Connection* c) {
   if (c->processing || c->closing) return;
   c->processing = true;
+  bool consumed = false;
   while (!c->closing && accepting_ && c->outstanding < kMaxPipelined) {
     size_t avail = c->in.size() - c->in_start;
     if (avail < 2) break;
@@ -245,6 +269,7 @@ void TcpListener::process(Connection* c) {
     ClientRef ref{c->peer, Protocol::Tcp, this, c->id};
     Disposition d = pipeline_.handle(frame, ref);
     c->in_start += 2 + len;  // after handle(): the frame stays valid while it runs
+    consumed = true;
     if (d == Disposition::Dropped && c->outstanding > 0) --c->outstanding;
   }
   c->processing = false;
@@ -263,6 +288,18 @@ void TcpListener::process(Connection* c) {
   } else if (!c->reading && !c->eof && accepting_) {
     if (uv_read_start(stream, &TcpListener::on_alloc, &TcpListener::on_read) == 0) c->reading = true;
   }
+  // Message deadline: it starts with the first byte of an incomplete message and is not
+  // extended by more bytes of the same message. Not while we are not reading (back-pressure
+  // or EOF): then the client cannot finish it.
+  size_t avail = c->in.size();
+  bool partial = avail > 0 && (avail < 2 || avail < 2 + size_t{dns::load_u16(c->in.data())});
+  uint64_t before = c->msg_start;
+  if (!partial || !c->reading) {
+    c->msg_start = 0;
+  } else if (c->msg_start == 0 || consumed) {
+    c->msg_start = uv_now(loop_);
+  }
+  if (c->msg_start != before) arm(c);
 }
 
 void TcpListener::resume(Connection* c) {

@@ -2,7 +2,9 @@
 // connection reads 2-octet length-prefixed messages however the stream splits or joins them,
 // hands every complete one to the pipeline at once (pipelining) and writes each reply as soon
 // as it exists, so replies leave in completion order, not query order (RFC 7766 §6.2.1.1).
-// A connection with nothing outstanding is closed after the idle timeout (§6.2.3); at
+// A connection with nothing outstanding is closed after the idle timeout (§6.2.3); a message
+// must arrive whole within kMessageDeadlineMs of its first byte, whatever trickles meanwhile
+// (slowloris), else the connection is closed; at
 // max-connections the oldest idle connection makes room, or the newcomer is refused. A zero
 // length, or a length no query needs, closes the connection: there is no way to resynchronise
 // a stream after a framing error.
@@ -33,12 +35,17 @@ struct TcpOptions {
 
 struct TcpStats {
   uint64_t accepted = 0, refused_full = 0, closed_idle = 0, evicted_idle = 0;
+  uint64_t closed_slow = 0;  // a message not complete within kMessageDeadlineMs
   uint64_t framing_errors = 0, queries = 0, replies = 0, write_errors = 0;
 };
 
 // A query needs a header, a question and an OPT with a few options: 4 KiB is far beyond that,
 // and a bigger frame would only pin memory per connection.
 inline constexpr size_t kMaxTcpQuery = 4096;
+// From the first byte of a message to its last. A real client writes a query (at most
+// kMaxTcpQuery) in one go, and 2 s covers a few retransmissions; it is not the idle timeout,
+// which operators raise for long-lived connections, and a raised one must not feed slowloris.
+inline constexpr uint64_t kMessageDeadlineMs = 2000;
 // Queries one connection may have outstanding before we stop reading from it (back-pressure).
 inline constexpr uint32_t kMaxPipelined = 128;
 // Reply bytes queued to a client that does not read before the connection is dropped.
@@ -80,6 +87,7 @@ class TcpListener final : public ReplySink {
   bool make_room();
   void process(Connection* c);
   void touch(Connection* c);
+  void arm(Connection* c);
   void close_connection(Connection* c);
   void resume(Connection* c);
   void maybe_finish(Connection* c);

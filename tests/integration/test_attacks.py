@@ -186,6 +186,10 @@ def main() -> int:
             expect(full <= qps * 3 + 10, f"{full} full answers at {qps} qps: server.rate-limit is not enforced "
                    "(the key is parsed in lib/config but nothing in lib/server reads it)")
             expect(tc > 0, "no TC=1 slip answers")
+            expect(full >= qps, f"only {full} full answers: the first {qps} (the burst) must be answered")
+            # slip 2: of the limited queries every second gets TC=1, the others nothing.
+            expect(abs(dropped - tc) <= 2, f"{tc} TC=1 vs {dropped} unanswered: slip {slip} should split "
+                   "the limited queries evenly")
     except Exception as e:
         with table.scenario("set-up", "lab, scripted server, ternd") as r:
             raise e

@@ -162,3 +162,70 @@ TEST_CASE("a TCP frame longer than any query closes the connection", "[server][t
   CHECK(closed);
   CHECK(rig.tcp->stats().framing_errors == 1);
 }
+
+namespace {
+
+using Ms = std::chrono::milliseconds;
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Peeks without consuming: true once the server closed the connection.
+bool peer_closed(int fd) {
+  uint8_t b;
+  ssize_t n = ::recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+}  // namespace
+
+TEST_CASE("a message trickled one byte at a time is cut off at the message deadline",
+          "[server][tcp][slowloris]") {
+  LoopRig rig;  // idle timeout 10 s: only the message deadline can close this connection
+  auto frame = framed(make_query({.qname = "slow.example.", .id = 9}));
+  auto first = std::chrono::steady_clock::now();
+  bool closed = false;
+  size_t sent = 0;
+  // Bounded: 4 s of 5 ms turns, one byte every 250 ms (the whole frame would need ~8 s).
+  for (int i = 0; i < 800 && !closed; ++i) {
+    if (i % 50 == 0 && sent < frame.size()) {
+      if (::send(rig.fd, frame.data() + sent, 1, MSG_NOSIGNAL) == 1) ++sent;
+    }
+    rig.turn();
+    closed = peer_closed(rig.fd);
+  }
+  double took = seconds_since(first);
+  REQUIRE(closed);
+  CHECK(took >= static_cast<double>(kMessageDeadlineMs) / 1000.0 - 0.05);
+  CHECK(took < static_cast<double>(kMessageDeadlineMs) / 1000.0 + 1.0);
+  CHECK(sent < frame.size());
+  CHECK(rig.tcp->stats().closed_slow == 1);
+  CHECK(rig.tcp->stats().closed_idle == 0);
+  CHECK(rig.resolver.calls.empty());
+}
+
+TEST_CASE("a connection whose query is still being resolved is not idle, and is once answered",
+          "[server][tcp][slowloris]") {
+  LoopRig rig;
+  rig.tcp->set_options({.idle_timeout_ms = 200, .max_connections = 1000});
+  rig.turn();  // accept with the short idle timeout
+  rig.send_bytes(framed(make_query({.qname = "pending.example.", .id = 5})));
+  auto start = std::chrono::steady_clock::now();
+  while (seconds_since(start) < 1.0) rig.turn();  // five idle timeouts
+  REQUIRE(rig.resolver.calls.size() == 1);
+  CHECK_FALSE(peer_closed(rig.fd));
+  rig.resolver.complete(0, answer({a_record("pending.example.", 60, 5)}));
+  auto msgs = unframe(rig.receive(14));
+  REQUIRE(msgs.size() == 1);
+  CHECK(id_of(msgs[0]) == 5);
+  bool closed = false;
+  start = std::chrono::steady_clock::now();
+  while (!closed && seconds_since(start) < 2.0) {
+    rig.turn();
+    closed = peer_closed(rig.fd);
+  }
+  CHECK(closed);
+  CHECK(rig.tcp->stats().closed_idle == 1);
+  CHECK(rig.tcp->stats().closed_slow == 0);
+}
