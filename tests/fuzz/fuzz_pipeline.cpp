@@ -123,7 +123,7 @@ struct Rig {
     o.udp_payload_size = kOurPayload;
     o.chaos_version = "tern-fuzz";
     o.chaos_identity = "fuzz";
-    pipeline = std::make_unique<Pipeline>(o, cache, resolver, scheduler);
+    pipeline = std::make_unique<Pipeline>(o, cache, resolver, scheduler, clock);
   }
   static cache::CacheOptions small_cache() {
     cache::CacheOptions c;
