@@ -143,7 +143,8 @@ server::ServerOptions server_options(const config::Config& cfg) {
 
 int run(const CliOptions& cli, const config::Config& cfg) {
   setup_logging(cfg.logging.level);
-  ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up mid-write is an error code, not a death
+  // A client that hangs up mid-write is an error code, not a death.
+  if (::signal(SIGPIPE, SIG_IGN) == SIG_ERR) spdlog::warn("[daemon] cannot ignore SIGPIPE");
 
   // ternd.socket passes bound sockets (LISTEN_FDS). The listeners cannot adopt an inherited
   // socket yet (that needs uv_udp_open/uv_tcp_open in UdpListener/TcpListener), so say so

@@ -198,7 +198,7 @@ void Operations::stop(std::function<void()> done) {
     if (ok && std::rename(tmp.c_str(), persist_file_.c_str()) == 0) {
       spdlog::info("[cache] saved {} entries to {}", cache_->entries(), persist_file_);
     } else {
-      std::remove(tmp.c_str());
+      (void)std::remove(tmp.c_str());  // best effort: the save already failed, said below
       spdlog::error("[cache] cannot save the cache to {}", persist_file_);
     }
   }

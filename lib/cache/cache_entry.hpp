@@ -37,8 +37,8 @@ struct Entry {
 
   uint8_t* data() { return reinterpret_cast<uint8_t*>(this + 1); }
   const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(this + 1); }
-  const uint8_t* wire() const { return data() + 2u * n_ttls; }
-  uint8_t* wire() { return data() + 2u * n_ttls; }
+  const uint8_t* wire() const { return data() + std::size_t{2} * n_ttls; }
+  uint8_t* wire() { return data() + std::size_t{2} * n_ttls; }
   uint16_t ttl_offset(size_t i) const {
     const uint8_t* p = data() + 2u * i;
     return static_cast<uint16_t>((static_cast<unsigned>(p[0]) << 8) | p[1]);

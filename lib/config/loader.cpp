@@ -20,7 +20,7 @@ namespace {
 constexpr std::size_t kMaxErrors = 100;
 // Our own input limit: a configuration file is small; this keeps a wrong path (a log file,
 // /dev/zero) from being read whole.
-constexpr std::streamsize kMaxFileBytes = 4 * 1024 * 1024;
+constexpr std::streamsize kMaxFileBytes = std::streamsize{4} * 1024 * 1024;
 
 struct Field {
   std::string_view name;
@@ -140,6 +140,7 @@ class Loader {
         if (cand.name == name) f = &cand;
       if (f == nullptr) {
         std::vector<std::string_view> names;
+        names.reserve(fields.size());
         for (const Field& cand : fields) names.push_back(cand.name);
         std::string msg = "unknown key";
         if (auto best = closest_match(name, names))
@@ -239,6 +240,7 @@ class Loader {
       E& out, std::vector<std::pair<std::string_view, E>> options) {
     return [this, &out, options](const YAML::Node& n, const std::string& p) {
       std::vector<std::string_view> names;
+      names.reserve(options.size());
       for (const auto& o : options) names.push_back(o.first);
       const std::string expected = "one of: " + list(names);
       auto s = scalar(n, p, expected);

@@ -101,7 +101,7 @@ std::string escape_char_string(std::span<const uint8_t> s) {
       out.push_back(static_cast<char>(c));
     } else if (c < 0x20 || c > 0x7e) {
       char buf[5];
-      std::snprintf(buf, sizeof buf, "\\%03u", c);
+      (void)std::snprintf(buf, sizeof buf, "\\%03u", c);  // c < 256: always 4 chars + NUL
       out += buf;
     } else {
       out.push_back(static_cast<char>(c));
@@ -302,8 +302,9 @@ std::string time_to_text(uint32_t t) {
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld%02u%02u%02u%02u%02u", static_cast<long long>(y), m, d,
-                secs / 3600, (secs / 60) % 60, secs % 60);
+  // t is 32-bit: the year is 1970..2106 and the rest two digits each, 14 chars + NUL.
+  (void)std::snprintf(buf, sizeof buf, "%04lld%02u%02u%02u%02u%02u", static_cast<long long>(y), m, d,
+                      secs / 3600, (secs / 60) % 60, secs % 60);
   return buf;
 }
 
@@ -320,8 +321,9 @@ std::optional<uint32_t> time_from_text(std::string_view s) {
   }
   if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 60)
     return std::nullopt;
-  int64_t secs = days_from_civil(f[0], f[1], f[2]) * 86400 + f[3] * 3600 + f[4] * 60 + f[5];
-  if (secs < 0 || secs > 0xFFFFFFFFll) return std::nullopt;
+  int64_t secs = days_from_civil(f[0], f[1], f[2]) * 86400 + int64_t{f[3]} * 3600 +
+                 int64_t{f[4]} * 60 + f[5];
+  if (secs < 0 || secs > 0xFFFFFFFFLL) return std::nullopt;
   return static_cast<uint32_t>(secs);
 }
 

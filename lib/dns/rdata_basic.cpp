@@ -65,7 +65,7 @@ Result<Aaaa> Aaaa::from_text(Tokens t, const Name&) {
     return finish(c, std::move(v));                                     \
   }                                                                     \
   void T::encode(Bytes& out) const { put_name(out, field); }            \
-  std::string T::to_text() const { return field.to_text(); }            \
+  std::string T::to_text() const { return (field).to_text(); }          \
   Result<T> T::from_text(Tokens t, const Name& origin) {                \
     if (t.size() != 1) return unexpected(kBadText);                     \
     auto n = name_from_token(t[0].text, origin);                        \
@@ -93,7 +93,7 @@ Result<Soa> Soa::decode(std::span<const uint8_t> d) {
   s.retry = c.u32();
   s.expire = c.u32();
   s.minimum = c.u32();
-  return finish(c, std::move(s));
+  return finish(c, s);
 }
 void Soa::encode(Bytes& out) const {
   put_name(out, mname);
@@ -129,7 +129,7 @@ Result<Mx> Mx::decode(std::span<const uint8_t> d) {
   Mx m;
   m.preference = c.u16();
   m.exchange = c.name();
-  return finish(c, std::move(m));
+  return finish(c, m);
 }
 void Mx::encode(Bytes& out) const {
   put_u16(out, preference);
@@ -193,7 +193,7 @@ Result<Srv> Srv::decode(std::span<const uint8_t> d) {
   s.weight = c.u16();
   s.port = c.u16();
   s.target = c.name();
-  return finish(c, std::move(s));
+  return finish(c, s);
 }
 void Srv::encode(Bytes& out) const {
   put_u16(out, priority);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 #include <utility>
 
@@ -108,8 +109,9 @@ inline void put_bytes(std::vector<uint8_t>& out, std::span<const uint8_t> b) {
 }
 
 // Ends a decode: the value if the cursor consumed exactly the RDATA without error.
+// An lvalue is copied (the trivially copyable RDATA types), an rvalue moved.
 template <class T>
-Result<T> finish(RdataCursor& c, T&& v) {
+Result<std::remove_cvref_t<T>> finish(RdataCursor& c, T&& v) {
   if (!c.finish()) return util::unexpected(c.error());
   return std::forward<T>(v);
 }

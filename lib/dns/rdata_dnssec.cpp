@@ -16,7 +16,7 @@ constexpr auto kBadText = WireError::BadText;
 int ds_digest_size(uint8_t digest_type) {
   switch (digest_type) {
     case 1: return 20;  // SHA-1
-    case 2: return 32;  // SHA-256
+    case 2:             // SHA-256
     case 3: return 32;  // GOST R 34.11-94
     case 4: return 48;  // SHA-384
     default: return -1;

@@ -101,8 +101,8 @@ std::string Address::to_string() const {
 
   uint16_t g[8];
   for (int i = 0; i < 8; ++i)
-    g[i] = static_cast<uint16_t>((bytes_[static_cast<std::size_t>(2 * i)] << 8) |
-                                 bytes_[static_cast<std::size_t>(2 * i + 1)]);
+    g[i] = static_cast<uint16_t>((bytes_[2 * static_cast<std::size_t>(i)] << 8) |
+                                 bytes_[2 * static_cast<std::size_t>(i) + 1]);
   // RFC 5952 §4.2: compress the longest run of two or more zero groups; on a tie, the first.
   int best = -1, best_len = 0;
   for (int i = 0; i < 8;) {

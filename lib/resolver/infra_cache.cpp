@@ -31,7 +31,7 @@ InfraCache::Entry* InfraCache::live(const std::string& k) {
   return nullptr;
 }
 
-void InfraCache::store(std::string k, Entry e) {
+void InfraCache::store(const std::string& k, Entry e) {
   e.bytes += kEntryOverhead + k.size();
   if (const Entry* old = map_.peek(k)) bytes_ -= old->bytes;
   bytes_ += e.bytes;

@@ -70,7 +70,7 @@ class InfraCache {
   enum class Kind : char { Delegation = 'D', A = '4', AAAA = '6', NxDomain = 'N' };
   static std::string key(Kind k, const dns::Name& n);
   Entry* live(const std::string& key);
-  void store(std::string key, Entry e);
+  void store(const std::string& key, Entry e);
 
   const util::Clock& clock_;
   size_t max_bytes_;

@@ -91,7 +91,8 @@ RootHints parse_root_hints(std::string_view text) {
       if (!dup) hints.push_back(RootHint{*ns, {}});
     } else if (iequals(type, "A") || iequals(type, "AAAA")) {
       auto a = iequals(type, "A") ? net::parse_ipv4(rdata) : net::parse_ipv6(rdata);
-      if (!a) fail(lineno, "bad " + type + " address '" + rdata + "'");
+      if (!a)
+        fail(lineno, std::string("bad ").append(type).append(" address '").append(rdata).append("'"));
       addrs.emplace_back(*owner, *a);
     } else {
       fail(lineno, "unexpected type " + type + " (only NS, A, AAAA)");

@@ -154,12 +154,12 @@ void register_standard_commands(ControlServer& server, ControlContext ctx) {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out) return fail("cannot write " + tmp);
         if (!c->cache->dump(out) || !out.flush()) {
-          std::remove(tmp.c_str());
+          (void)std::remove(tmp.c_str());  // best effort: the command fails either way
           return fail("writing " + tmp + " failed");
         }
       }
       if (std::rename(tmp.c_str(), file.c_str()) != 0) {
-        std::remove(tmp.c_str());
+        (void)std::remove(tmp.c_str());  // best effort: the command fails either way
         return fail("cannot rename " + tmp + " to " + file);
       }
       return w.begin_object().key("file").value(file)

@@ -249,7 +249,7 @@ void append_json_string(std::string& out, std::string_view s) {
         case '\t': out += "\\t"; break;
         default: {
           char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          (void)std::snprintf(buf, sizeof buf, "\\u%04x", c);  // a control char: 6 chars + NUL
           out += buf;
         }
       }
@@ -292,7 +292,7 @@ JsonWriter& JsonWriter::value(double d) {
     out_ += "null";  // JSON has no NaN or infinity
   } else {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", d);
+    (void)std::snprintf(buf, sizeof buf, "%.17g", d);  // %.17g of a double: at most 24 chars
     out_ += buf;
   }
   return *this;

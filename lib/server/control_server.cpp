@@ -10,6 +10,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <new>
 
 #include "server/control_json.hpp"
 
@@ -231,7 +232,9 @@ void ControlServer::on_idle(uv_timer_t* t) noexcept {
 void ControlServer::on_connection(uv_stream_t* server, int status) noexcept {
   auto* self = static_cast<ControlServer*>(server->data);
   if (status != 0 || self->closing_) return;
-  auto* c = new Conn;
+  // No exception may leave this callback: out of memory leaves the connection in the backlog.
+  auto* c = new (std::nothrow) Conn;
+  if (c == nullptr) return;
   c->owner = self;
   if (uv_pipe_init(self->loop_, &c->pipe, 0) != 0) {
     delete c;

@@ -53,8 +53,9 @@ void append_sample(std::string& out, std::string_view name, const Labels& labels
 // Seconds from microseconds, exactly (no float rounding of large sums).
 std::string seconds_text(uint64_t us) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%llu.%06llu", static_cast<unsigned long long>(us / 1'000'000u),
-                static_cast<unsigned long long>(us % 1'000'000u));
+  // At most 20 + 1 + 6 chars: fits.
+  (void)std::snprintf(buf, sizeof buf, "%llu.%06llu", static_cast<unsigned long long>(us / 1'000'000u),
+                      static_cast<unsigned long long>(us % 1'000'000u));
   return buf;
 }
 
@@ -96,7 +97,7 @@ void Exposition::sample(std::string_view name, std::initializer_list<Label> labe
 
 void Exposition::sample(std::string_view name, std::initializer_list<Label> labels, double value) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", value);
+  (void)std::snprintf(buf, sizeof buf, "%.17g", value);  // at most 24 chars: fits
   append_sample(out_, name, labels, buf);
 }
 
@@ -189,8 +190,9 @@ std::string query_log_line(const net::Endpoint& client, std::span<const uint8_t>
     }
   }
   char ms[32];
-  std::snprintf(ms, sizeof ms, "%llu.%03llums", static_cast<unsigned long long>(latency_us / 1000),
-                static_cast<unsigned long long>(latency_us % 1000));
+  // At most 20 + 1 + 3 + 2 chars: fits.
+  (void)std::snprintf(ms, sizeof ms, "%llu.%03llums", static_cast<unsigned long long>(latency_us / 1000),
+                      static_cast<unsigned long long>(latency_us % 1000));
   line += ' ' + qname + ' ' + qtype + ' ' + rcode + ' ' + ms + ' ' +
           kSourceNames[static_cast<size_t>(source)];
   return line;

@@ -14,7 +14,7 @@ namespace tern::server {
 
 namespace {
 
-constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadChunk = size_t{64} * 1024;
 constexpr int kBacklog = 256;
 
 struct WriteReq {

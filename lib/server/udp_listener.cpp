@@ -14,7 +14,7 @@ namespace {
 
 // libuv splits the buffer into 64 KiB slots, one datagram each, and reads up to 20 per
 // recvmmsg call (UV__MMSG_MAXWIDTH); 16 slots keep most of that batching for 1 MiB.
-constexpr size_t kDatagramSlot = 64 * 1024;
+constexpr size_t kDatagramSlot = size_t{64} * 1024;
 constexpr size_t kRecvSlots = 16;
 constexpr size_t kRecvBufferSize = kDatagramSlot * kRecvSlots;
 // A kernel receive queue deep enough to ride out a burst while the loop is busy.
