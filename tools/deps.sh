@@ -27,4 +27,4 @@ tern_install_packages() {
 TERN_BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libuv1-dev libc-ares-dev libspdlog-dev
   libyaml-cpp-dev catch2 libsystemd-dev)
 TERN_TEST_PACKAGES=(clang libclang-rt-14-dev libbenchmark-dev python3 dnsutils knot-dnsutils nsd
-  knot unbound dnsperf iproute2 util-linux procps prometheus)
+  knot unbound dnsperf iproute2 util-linux procps prometheus valgrind clang-tidy)
