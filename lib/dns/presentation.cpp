@@ -303,8 +303,8 @@ std::string time_to_text(uint32_t t) {
   y += m <= 2;
   char buf[32];
   // t is 32-bit: the year is 1970..2106 and the rest two digits each, 14 chars + NUL.
-  (void)std::snprintf(buf, sizeof buf, "%04lld%02u%02u%02u%02u%02u", static_cast<long long>(y), m, d,
-                      secs / 3600, (secs / 60) % 60, secs % 60);
+  (void)std::snprintf(buf, sizeof buf, "%04lld%02u%02u%02u%02u%02u", static_cast<long long>(y), m,
+                      d, secs / 3600, (secs / 60) % 60, secs % 60);
   return buf;
 }
 
@@ -321,8 +321,8 @@ std::optional<uint32_t> time_from_text(std::string_view s) {
   }
   if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 60)
     return std::nullopt;
-  int64_t secs = days_from_civil(f[0], f[1], f[2]) * 86400 + int64_t{f[3]} * 3600 +
-                 int64_t{f[4]} * 60 + f[5];
+  int64_t secs =
+      days_from_civil(f[0], f[1], f[2]) * 86400 + int64_t{f[3]} * 3600 + int64_t{f[4]} * 60 + f[5];
   if (secs < 0 || secs > 0xFFFFFFFFLL) return std::nullopt;
   return static_cast<uint32_t>(secs);
 }

@@ -8,8 +8,8 @@
 #include <span>
 #include <string>
 #include <type_traits>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "dns/rdata.hpp"
 #include "dns/name.hpp"

@@ -92,7 +92,8 @@ RootHints parse_root_hints(std::string_view text) {
     } else if (iequals(type, "A") || iequals(type, "AAAA")) {
       auto a = iequals(type, "A") ? net::parse_ipv4(rdata) : net::parse_ipv6(rdata);
       if (!a)
-        fail(lineno, std::string("bad ").append(type).append(" address '").append(rdata).append("'"));
+        fail(lineno,
+             std::string("bad ").append(type).append(" address '").append(rdata).append("'"));
       addrs.emplace_back(*owner, *a);
     } else {
       fail(lineno, "unexpected type " + type + " (only NS, A, AAAA)");

@@ -54,7 +54,8 @@ void append_sample(std::string& out, std::string_view name, const Labels& labels
 std::string seconds_text(uint64_t us) {
   char buf[32];
   // At most 20 + 1 + 6 chars: fits.
-  (void)std::snprintf(buf, sizeof buf, "%llu.%06llu", static_cast<unsigned long long>(us / 1'000'000u),
+  (void)std::snprintf(buf, sizeof buf, "%llu.%06llu",
+                      static_cast<unsigned long long>(us / 1'000'000u),
                       static_cast<unsigned long long>(us % 1'000'000u));
   return buf;
 }
@@ -191,7 +192,8 @@ std::string query_log_line(const net::Endpoint& client, std::span<const uint8_t>
   }
   char ms[32];
   // At most 20 + 1 + 3 + 2 chars: fits.
-  (void)std::snprintf(ms, sizeof ms, "%llu.%03llums", static_cast<unsigned long long>(latency_us / 1000),
+  (void)std::snprintf(ms, sizeof ms, "%llu.%03llums",
+                      static_cast<unsigned long long>(latency_us / 1000),
                       static_cast<unsigned long long>(latency_us % 1000));
   line += ' ' + qname + ' ' + qtype + ' ' + rcode + ' ' + ms + ' ' +
           kSourceNames[static_cast<size_t>(source)];

@@ -6,10 +6,10 @@
 #include <cstdlib>
 
 // The fprintf result is discarded on purpose: we abort next, whether or not it was written.
-#define TERN_BUG(msg)                                                                \
-  do {                                                                               \
+#define TERN_BUG(msg)                                                               \
+  do {                                                                              \
     (void)std::fprintf(stderr, "tern bug at %s:%d: %s\n", __FILE__, __LINE__, msg); \
-    std::abort();                                                                    \
+    std::abort();                                                                   \
   } while (0)
 
 #define TERN_ASSERT(cond)                  \
