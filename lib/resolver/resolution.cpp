@@ -263,7 +263,8 @@ void Resolution::send(const net::Address& server, Protocol protocol) {
   uq.edns_payload = it_.opts_.edns_payload;
   uq.recursion_desired = false;
   uint64_t left = budget_->deadline_ms - now;
-  uq.timeout_ms = static_cast<uint32_t>(std::min<uint64_t>(sel.timeout_ms(server), left));
+  a.rto_ms = sel.timeout_ms(server);
+  uq.timeout_ms = static_cast<uint32_t>(std::min<uint64_t>(a.rto_ms, left));
 
   attempt_ = a;
   state_ = ResolutionState::Querying;
@@ -310,10 +311,12 @@ void Resolution::on_reply(uint64_t generation, UpstreamReply reply) {
     spdlog::debug("[iter] <= {} no reply ({})", at.server.to_string(), static_cast<int>(reply.status));
     if (reply.status == TransportStatus::Timeout) {
       ++stats.timeouts;
-      sel.on_timeout(at.server);
+      sel.on_timeout(at.server, at.rto_ms);
       return server_failed(Failure::Timeout);
     }
-    if (reply.status == TransportStatus::NetworkError) sel.on_timeout(at.server);
+    // Unreachable counts against the server; running out of our own sockets does not.
+    if (reply.status == TransportStatus::NetworkError) sel.on_timeout(at.server, at.rto_ms);
+    if (reply.status == TransportStatus::LocalError) ++stats.local_errors;
     return server_failed(Failure::NoAnswer);
   }
   dns::Message msg = std::move(*reply.message);

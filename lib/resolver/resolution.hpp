@@ -76,6 +76,7 @@ class Resolution {
     bool edns = true;
     bool case_randomised = false;
     bool minimised = false;
+    uint32_t rto_ms = 0;   // the server's RTO when sent (ServerSelection counts per level)
   };
 
   bool family_enabled(const net::Address& a) const;

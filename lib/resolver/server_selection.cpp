@@ -64,13 +64,28 @@ std::optional<size_t> ServerSelection::choose(std::span<const net::Address> cand
   std::vector<std::pair<uint32_t, size_t>> eligible;
   for (size_t i = 0; i < candidates.size(); ++i)
     if (usable(candidates[i], zone)) eligible.emplace_back(score(candidates[i]), i);
-  if (eligible.empty()) return std::nullopt;
+  if (eligible.empty()) return choose_probe(candidates, zone);
   uint32_t best = UINT32_MAX;
   for (auto& e : eligible) best = std::min(best, e.first);
   std::vector<size_t> band;
   for (auto& e : eligible)
     if (e.first <= best + opts_.band_ms) band.push_back(e.second);
   return band[random_.uniform(static_cast<uint32_t>(band.size()))];
+}
+
+std::optional<size_t> ServerSelection::choose_probe(std::span<const net::Address> candidates,
+                                                    const dns::Name& zone) {
+  const uint64_t now = clock_.mono_ms();
+  std::optional<size_t> pick;
+  uint32_t best = UINT32_MAX;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const Host* h = hosts_.peek(candidates[i]);
+    if (h == nullptr || h->held_until_ms <= now || h->next_probe_ms > now) continue;
+    if (is_lame(zone, candidates[i])) continue;
+    if (uint32_t s = score(candidates[i]); s < best) best = s, pick = i;
+  }
+  if (pick) host(candidates[*pick]).next_probe_ms = now + opts_.probe_interval_ms;
+  return pick;
 }
 
 uint32_t ServerSelection::timeout_ms(const net::Address& a) {
@@ -94,12 +109,16 @@ void ServerSelection::on_reply(const net::Address& a, uint32_t rtt_ms) {
   h.held_until_ms = 0;
 }
 
-void ServerSelection::on_timeout(const net::Address& a) {
+void ServerSelection::on_timeout(const net::Address& a, uint32_t sent_rto_ms) {
   Host& h = host(a);
+  if (sent_rto_ms < h.rto) return;  // a parallel query at a level already counted
   h.rto = std::min(h.rto * 2, opts_.max_timeout_ms);  // RFC 6298 §5.5 back-off
   ++h.timeouts;
-  if (h.timeouts >= opts_.hold_down_after)
-    h.held_until_ms = clock_.mono_ms() + opts_.hold_down_ms;
+  if (h.timeouts >= opts_.hold_down_after) {
+    const uint64_t now = clock_.mono_ms();
+    if (h.held_until_ms <= now) h.next_probe_ms = now + opts_.probe_interval_ms;
+    h.held_until_ms = now + opts_.hold_down_ms;
+  }
 }
 
 void ServerSelection::mark_lame(const dns::Name& zone, const net::Address& a) {
