@@ -46,10 +46,18 @@ Name randomise_case(const Name& n, util::Random& random) {
   return r ? *r : n;
 }
 
-std::vector<net::Family> families(const IteratorOptions& o) {
-  std::vector<net::Family> f;
-  if (o.query_ipv4) f.push_back(net::Family::V4);
-  if (o.query_ipv6) f.push_back(net::Family::V6);
+// The address families to look up, without allocating (called for every NS of every step).
+struct Families {
+  std::array<net::Family, 2> list{};
+  size_t n = 0;
+  const net::Family* begin() const { return list.data(); }
+  const net::Family* end() const { return list.data() + n; }
+};
+
+Families families(const IteratorOptions& o) {
+  Families f;
+  if (o.query_ipv4) f.list[f.n++] = net::Family::V4;
+  if (o.query_ipv6) f.list[f.n++] = net::Family::V6;
   return f;
 }
 
@@ -270,9 +278,10 @@ void Resolution::send(const net::Address& server, Protocol protocol) {
   state_ = ResolutionState::Querying;
   sent_at_ms_ = now;
   const uint64_t gen = ++generation_;
-  spdlog::debug("[iter] => {} {} {}{}{}", server.to_string(), a.sent.qname.to_text(),
-               dns::type_to_text(qtype), protocol == Protocol::Tcp ? " tcp" : "",
-               a.edns ? "" : " noedns");
+  if (spdlog::should_log(spdlog::level::debug))  // arguments are built only when logged
+    spdlog::debug("[iter] => {} {} {}{}{}", server.to_string(), a.sent.qname.to_text(),
+                  dns::type_to_text(qtype), protocol == Protocol::Tcp ? " tcp" : "",
+                  a.edns ? "" : " noedns");
   std::weak_ptr<bool> alive = it_.alive_;
   Iterator* iter = &it_;
   const Id id = id_;
@@ -308,7 +317,9 @@ void Resolution::on_reply(uint64_t generation, UpstreamReply reply) {
   auto& stats = it_.stats_;
 
   if (reply.status != TransportStatus::Reply || !reply.message) {
-    spdlog::debug("[iter] <= {} no reply ({})", at.server.to_string(), static_cast<int>(reply.status));
+    if (spdlog::should_log(spdlog::level::debug))
+      spdlog::debug("[iter] <= {} no reply ({})", at.server.to_string(),
+                    static_cast<int>(reply.status));
     if (reply.status == TransportStatus::Timeout) {
       ++stats.timeouts;
       sel.on_timeout(at.server, at.rto_ms);
@@ -365,10 +376,11 @@ void Resolution::on_reply(uint64_t generation, UpstreamReply reply) {
 
   auto scrubbed = scrub(msg, zone_, at.plain, at.sent.qtype);
   stats.records_scrubbed += scrubbed.dropped;
-  spdlog::debug("[iter] <= {} {} {} rcode {} an {} ns {} ar {} (scrubbed {})",
-               at.server.to_string(), at.plain.to_text(), dns::type_to_text(at.sent.qtype),
-               dns::rcode_to_text(rcode), msg.answer.size(), msg.authority.size(),
-               msg.additional.size(), scrubbed.dropped);
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("[iter] <= {} {} {} rcode {} an {} ns {} ar {} (scrubbed {})",
+                  at.server.to_string(), at.plain.to_text(), dns::type_to_text(at.sent.qtype),
+                  dns::rcode_to_text(rcode), msg.answer.size(), msg.authority.size(),
+                  msg.additional.size(), scrubbed.dropped);
 
   if (kind_ == ResolutionKind::Priming) {
     if (rcode != RCode::NoError) {
@@ -486,8 +498,9 @@ void Resolution::take_referral(const ReplyAnalysis& a) {
     }
   }
   it_.infra_.put_delegation(a.cut, a.ns_names, a.ns_ttl);
-  spdlog::debug("[iter] referral to {} ({} NS, {} glue)", a.cut.to_text(), a.ns_names.size(),
-               a.glue.size());
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("[iter] referral to {} ({} NS, {} glue)", a.cut.to_text(), a.ns_names.size(),
+                  a.glue.size());
   enter_zone(a.cut, a.ns_names);
   step();
 }
@@ -552,7 +565,9 @@ void Resolution::finish_answer(RCode rcode, std::optional<dns::ResourceRecord> s
 }
 
 void Resolution::fail(const char* why) {
-  spdlog::debug("[iter] SERVFAIL {} {}: {}", q_.qname.to_text(), dns::type_to_text(q_.qtype), why);
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("[iter] SERVFAIL {} {}: {}", q_.qname.to_text(), dns::type_to_text(q_.qtype),
+                  why);
   if (budget_->exceeded) ++it_.stats_.budget_exceeded;
   finish(Outcome{Status::ServFail, std::nullopt});
 }

@@ -1,18 +1,30 @@
 #include "resolver/server_selection.hpp"
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 #include <vector>
 
 namespace tern::resolver {
 namespace {
 
-std::string lame_key(const dns::Name& zone, const net::Address& a) {
-  auto z = zone.lowered();
-  std::string k(z.wire().begin(), z.wire().end());
-  k.push_back(static_cast<char>(a.family()));
-  k.append(a.bytes().begin(), a.bytes().begin() + static_cast<long>(a.size()));
-  return k;
-}
+// Zone (lowered wire form), family, address octets; on the stack: is_lame() runs for every
+// candidate of every step and must not allocate.
+class LameKey {
+ public:
+  LameKey(const dns::Name& zone, const net::Address& a) {
+    const auto z = zone.lowered();
+    auto out = std::copy(z.wire().begin(), z.wire().end(), buf_.begin());
+    *out++ = static_cast<char>(a.family());
+    out = std::copy(a.bytes().begin(), a.bytes().begin() + static_cast<long>(a.size()), out);
+    size_ = static_cast<size_t>(out - buf_.begin());
+  }
+  std::string_view view() const { return {buf_.data(), size_}; }
+
+ private:
+  std::array<char, dns::kMaxNameWire + 1 + 16> buf_;
+  size_t size_ = 0;
+};
 
 }  // namespace
 
@@ -40,11 +52,12 @@ bool ServerSelection::held_down(const net::Address& a) {
 }
 
 bool ServerSelection::is_lame(const dns::Name& zone, const net::Address& a) {
-  auto key = lame_key(zone, a);
-  const int64_t* until = lame_.peek(key);
+  if (lame_.empty()) return false;
+  const LameKey key(zone, a);
+  const int64_t* until = lame_.peek(key.view());
   if (!until) return false;
   if (*until > clock_.wall_seconds()) return true;
-  lame_.erase(key);
+  lame_.erase(key.view());
   return false;
 }
 
@@ -122,7 +135,7 @@ void ServerSelection::on_timeout(const net::Address& a, uint32_t sent_rto_ms) {
 }
 
 void ServerSelection::mark_lame(const dns::Name& zone, const net::Address& a) {
-  lame_.put(lame_key(zone, a), clock_.wall_seconds() + opts_.lame_ttl_s);
+  lame_.put(std::string(LameKey(zone, a).view()), clock_.wall_seconds() + opts_.lame_ttl_s);
   trim();
 }
 

@@ -90,7 +90,7 @@ class ServerSelection {
   util::Random& random_;
   SelectionOptions opts_;
   LruMap<net::Address, Host> hosts_;
-  LruMap<std::string, int64_t> lame_;  // zone wire (lower) + address bytes -> expiry (wall s)
+  LruMap<std::string, int64_t, StringKeyHash> lame_;  // zone wire (lower) + address bytes -> expiry (wall s)
 };
 
 }  // namespace tern::resolver
