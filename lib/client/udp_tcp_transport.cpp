@@ -13,6 +13,7 @@
 #include "net/endpoint.hpp"
 #include "net/sockaddr.hpp"
 #include "util/bug.hpp"
+#include "util/recycled.hpp"
 
 namespace tern::client {
 
@@ -33,7 +34,7 @@ enum class Delivery : uint8_t {
 
 }  // namespace
 
-struct NetTransport::Query {
+struct NetTransport::Query : util::Recycled<NetTransport::Query, 4096> {
   NetTransport* owner = nullptr;  // nullptr once the transport is gone: handler is dropped
   Handle handle = 0;
   resolver::UpstreamQuery query;

@@ -151,6 +151,7 @@ void Resolution::enter_zone(const Name& zone, const std::vector<Name>& ns) {
   have_zone_ = true;
   zone_ = zone;
   ns_.clear();
+  ns_.reserve(std::min<size_t>(ns.size(), kMaxNsPerDelegation));
   reset_step();
   known_labels_ = std::max(known_labels_, zone.label_count());
   if (known_labels_ > sname_.label_count()) known_labels_ = sname_.label_count();
