@@ -139,10 +139,12 @@ void ServerSelection::mark_lame(const dns::Name& zone, const net::Address& a) {
   trim();
 }
 
-void ServerSelection::set_no_0x20(const net::Address& a) { host(a).no_0x20 = true; }
+void ServerSelection::set_no_0x20(const net::Address& a) {
+  host(a).no_0x20_until = clock_.wall_seconds() + opts_.no_0x20_ttl_s;
+}
 bool ServerSelection::no_0x20(const net::Address& a) {
   const Host* h = hosts_.peek(a);
-  return h && h->no_0x20;
+  return h && h->no_0x20_until > clock_.wall_seconds();
 }
 void ServerSelection::set_no_edns(const net::Address& a) { host(a).no_edns = true; }
 bool ServerSelection::no_edns(const net::Address& a) {

@@ -42,6 +42,7 @@ struct SelectionOptions {
   uint32_t probe_interval_ms = 5000;  // ...except for one probe per interval when no other
                                       // server of the zone is usable
   uint32_t lame_ttl_s = 900;          // how long a lame/REFUSED mark lasts
+  uint32_t no_0x20_ttl_s = 900;       // how long a 0x20 case mismatch turns 0x20 off
   size_t max_entries = 8192;          // per table
 };
 
@@ -79,7 +80,11 @@ class ServerSelection {
     uint32_t timeouts = 0;  // consecutive
     uint64_t held_until_ms = 0;
     uint64_t next_probe_ms = 0;  // while held down: when the next probe may go
-    bool no_0x20 = false, no_edns = false;
+    // Until when 0x20 is off for this server. It expires: a mismatch may be a forgery with a
+    // guessed ID and port (then a permanent switch-off would let one lucky forgery remove
+    // 0x20's entropy for good), or a server that was fixed.
+    int64_t no_0x20_until = 0;  // wall seconds
+    bool no_edns = false;
   };
   Host& host(const net::Address& a);
   void trim();

@@ -238,3 +238,18 @@ TEST_CASE("a held-down server is probed once per interval when nothing else is u
   clock.advance_ms(10000);
   CHECK_FALSE(sel.choose(only0, zone));
 }
+
+TEST_CASE("a 0x20 case mismatch turns 0x20 off for the server for a while, not for good",
+          "[resolver][selection]") {
+  util::FakeClock clock;
+  util::FakeRandom random(7);
+  ServerSelection sel(clock, random);
+  const auto a = IP("192.0.2.1");
+  CHECK_FALSE(sel.no_0x20(a));
+  sel.set_no_0x20(a);
+  CHECK(sel.no_0x20(a));
+  clock.advance_ms(uint64_t{sel.options().no_0x20_ttl_s} * 1000 - 1000);
+  CHECK(sel.no_0x20(a));
+  clock.advance_ms(1000);
+  CHECK_FALSE(sel.no_0x20(a));
+}
