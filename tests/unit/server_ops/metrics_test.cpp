@@ -108,7 +108,10 @@ TEST_CASE("upstream series stop growing at the cap and the rest are summed as ot
   Metrics m;
   UpstreamCounters* first = &m.upstream("127.53.0.0:53");
   for (size_t i = 1; i < kMaxUpstreamSeries + 10; ++i)
-    ++m.upstream("127.53.1." + std::to_string(i) + ":53").queries;
+    ++m.upstream(tern::net::Endpoint{tern::net::Address::v4(127, 53, static_cast<uint8_t>(1 + i / 200),
+                                                static_cast<uint8_t>(i % 200)),
+                               53})
+          .queries;
   CHECK(&m.upstream("127.53.0.0:53") == first);  // references stay valid
   std::string out;
   m.render(out);
