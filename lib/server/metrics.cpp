@@ -330,7 +330,9 @@ void Metrics::render(std::string& out) const {
   ups.reserve(upstreams_.size() + 1);
   for (const auto& [server, counters] : upstreams_) ups.emplace_back(server.to_string(), counters.get());
   std::sort(ups.begin(), ups.end());
-  if (upstreams_.size() >= kMaxUpstreamSeries) ups.emplace_back("other", &upstream_other_);
+  const UpstreamCounters& o = upstream_other_;
+  if (upstreams_.size() >= kMaxUpstreamSeries || o.queries + o.timeouts + o.spoof_attempts + o.errors > 0)
+    ups.emplace_back("other", &upstream_other_);
   struct Field {
     const char* name;
     const char* help;

@@ -6,8 +6,8 @@
 // on the miss path, and it is capped so a resolver that meets many servers cannot grow it
 // without bound. Rendering (a scrape every few seconds) may allocate freely.
 //
-// Callers: server/ pipeline and listeners (query_answered, tcp_*), client/ (upstream()),
-// the daemon (cache reader, collectors for other modules' stats), metrics_http (render()).
+// Callers: server/ pipeline and listeners (query_answered, tcp_*), client/ transports
+// (through client::UpstreamObserver, handed to them by the daemon), the daemon (cache reader, collectors for other modules' stats), metrics_http (render()).
 // Invariant: every family render() writes has HELP and TYPE lines and unique label sets, so
 // `promtool check metrics` accepts the output.
 #pragma once

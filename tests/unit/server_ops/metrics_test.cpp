@@ -219,3 +219,21 @@ TEST_CASE("the query log line names client, question, rcode, latency and source"
   CHECK(query_log_line(client, std::vector<uint8_t>{1}, AnswerSource::Local, 0) ==
         "[::1]:40000 ? ? ? 0.000ms local");
 }
+
+TEST_CASE("as the transports' upstream observer, metrics hand out one counter set per server",
+          "[metrics]") {
+  Metrics m;
+  tern::client::UpstreamObserver& observer = m;
+  const tern::net::Endpoint server{tern::net::Address::v4(127, 53, 0, 7), 53};
+  tern::client::UpstreamCounters& a = observer.upstream_counters(server);
+  CHECK(&observer.upstream_counters(server) == &a);
+  CHECK(&m.upstream("127.53.0.7:53") == &a);  // the text form names the same server
+  a.queries = 5;
+  a.errors = 1;
+  CHECK(&m.upstream("not an endpoint") != &a);
+  std::string out;
+  m.render(out);
+  CHECK(has_line(out, "tern_upstream_queries_total{server=\"127.53.0.7:53\"} 5"));
+  CHECK(has_line(out, "tern_upstream_errors_total{server=\"127.53.0.7:53\"} 1"));
+  CHECK(has_line(out, "tern_upstream_timeouts_total{server=\"127.53.0.7:53\"} 0"));
+}
