@@ -11,13 +11,16 @@ port 53 — the point of socket activation) and execs ternd. Checks:
     at info that they came from systemd;
   - server.listen addresses not covered are still bound by ternd itself;
   - a server.listen that names the passed address is not bound again (no "address in use");
-  - SIGHUP reloads and both inherited sockets keep serving; SIGTERM exits 0.
+  - SIGHUP reloads and both inherited sockets keep serving; SIGTERM exits 0;
+  - with systemd's own systemd-socket-activate (when installed): ternd is started by the first
+    datagram, and that very query, queued in the passed socket, is answered.
 
 usage: test_socket_activation.py TERND
 """
 import os
 import pwd
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -199,6 +202,44 @@ logging: {{level: info}}
             check(rc == 0, f"ternd exits 0 on SIGTERM (rc={rc})")
             if failures:
                 print("--- ternd log\n" + read(log))
+
+        if shutil.which("systemd-socket-activate"):
+            print("--- systemd-socket-activate -d (started by the first query)")
+            addr3, port3 = f"{net}.0.3", free_port(socket.SOCK_DGRAM)
+            conf = os.path.join(tmp, "ternd-ssa.yaml")
+            log = os.path.join(tmp, "ternd-ssa.log")
+            with open(conf, "w") as f:
+                f.write(f"""server:
+  listen: ["{own}:{own_port}"]
+resolver: {{mode: forward}}
+forward: [{{zone: ".", upstreams: ["127.0.0.1:{upstream.port}"]}}]
+control: {{socket: ""}}
+logging: {{level: info}}
+""")
+            with open(log, "w") as out:
+                ssa = subprocess.Popen(["systemd-socket-activate", "-d", "-l", f"{addr3}:{port3}",
+                                        "--fdname=dns", ternd, "-c", conf],
+                                       stdout=out, stderr=subprocess.STDOUT)
+            pid = ssa.pid  # it execs ternd in place on the first datagram
+            # Listening before anything is started: wait until the socket exists.
+            if shutil.which("ss"):
+                wait_for(lambda: f"{addr3}:{port3}" in subprocess.run(
+                    ["ss", "-Hlun"], capture_output=True, text=True).stdout, 10)
+            else:
+                time.sleep(1)
+            answer = subprocess.run(["dig", f"@{addr3}", "-p", str(port3), "first.example.", "A",
+                                     "+short", "+time=8", "+tries=1"],
+                                    capture_output=True, text=True, timeout=20).stdout.strip()
+            check(answer == "192.0.2.1", f"the query that started ternd is answered ({answer!r})")
+            text = read(log)
+            check(re.search(r"socket activation: fd 3 .* \(udp, name \"dns\"\) from systemd", text)
+                  is not None, "ternd took systemd-socket-activate's socket")
+            rc = stop(pid)
+            pid = None
+            ssa.returncode = rc  # reaped by stop()
+            check(rc == 0, f"ternd exits 0 on SIGTERM (rc={rc})")
+            if failures:
+                print("--- ternd log\n" + text)
     finally:
         if pid is not None:
             stop(pid, timeout=5)
