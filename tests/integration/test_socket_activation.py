@@ -12,6 +12,8 @@ port 53 — the point of socket activation) and execs ternd. Checks:
   - server.listen addresses not covered are still bound by ternd itself;
   - a server.listen that names the passed address is not bound again (no "address in use");
   - SIGHUP reloads and both inherited sockets keep serving; SIGTERM exits 0;
+  - a passed socket that is not IPv4/IPv6 UDP or TCP (here AF_UNIX) stops ternd with exit 1
+    and says why;
   - with systemd's own systemd-socket-activate (when installed): ternd is started by the first
     datagram, and that very query, queued in the passed socket, is answered.
 
@@ -202,6 +204,39 @@ logging: {{level: info}}
             check(rc == 0, f"ternd exits 0 on SIGTERM (rc={rc})")
             if failures:
                 print("--- ternd log\n" + read(log))
+
+        print("--- a unix socket among the passed ones")
+        conf = os.path.join(tmp, "ternd-bad.yaml")
+        log = os.path.join(tmp, "ternd-bad.log")
+        with open(conf, "w") as f:
+            f.write(f"""server:
+  listen: ["{own}:{own_port}"]
+resolver: {{mode: forward}}
+forward: [{{zone: ".", upstreams: ["127.0.0.1:{upstream.port}"]}}]
+control: {{socket: ""}}
+""")
+        os.chmod(conf, 0o644)
+        unix = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            pid = launch(ternd, conf, log, unix, tcp, nobody)
+            status = []
+
+            def reaped():
+                done, st = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    status.append(os.waitstatus_to_exitcode(st))
+                return bool(done)
+
+            wait_for(reaped, 10)
+            if not status:
+                status.append(stop(pid, timeout=1))
+            pid = None
+            text = read(log)
+            check(status == [1], f"ternd stops at once with exit 1 ({status})")
+            check("is not an IPv4/IPv6 UDP or TCP socket" in text,
+                  f"and names the problem ({text.strip().splitlines()[-1] if text.strip() else ''})")
+        finally:
+            unix.close()
 
         if shutil.which("systemd-socket-activate"):
             print("--- systemd-socket-activate -d (started by the first query)")
