@@ -320,3 +320,28 @@ TEST_CASE("a server whose inherited socket is unusable starts nothing and says w
   for (int i = 0; i < 8; ++i) uv_run(&loop, UV_RUN_NOWAIT);
   CHECK(uv_loop_close(&loop) == 0);
 }
+
+TEST_CASE("an inherited TCP socket gets the configured idle timeout like a bound one",
+          "[server][adopt]") {
+  Rig rig;
+  int fd = bound_socket(SOCK_STREAM);
+  const uint16_t port = port_of(fd);
+  TcpOptions opts;
+  opts.idle_timeout_ms = 100;
+  TcpListener tcp(&rig.loop, *rig.pipeline, opts);
+  REQUIRE(tcp.adopt(fd).has_value());
+  int c = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in to = loopback(port);
+  REQUIRE(::connect(c, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+  ::fcntl(c, F_SETFL, O_NONBLOCK);
+  bool closed_by_server = false;
+  for (int i = 0; i < kMaxTurns && !closed_by_server; ++i) {
+    rig.turn();
+    uint8_t b;
+    closed_by_server = ::recv(c, &b, 1, 0) == 0;
+  }
+  ::close(c);
+  CHECK(closed_by_server);
+  CHECK(tcp.stats().closed_idle == 1);
+  rig.close(tcp);
+}
