@@ -43,6 +43,7 @@ struct NetTransport::Query : util::Recycled<NetTransport::Query, 4096> {
   std::vector<uint8_t> out;  // the encoded query; over TCP with its 2-octet length first
   std::vector<uint8_t> in;   // TCP octets received and not yet consumed
   uint64_t started_ms = 0;
+  UpstreamCounters* counters = nullptr;  // this server's, from the observer; may be nullptr
   bool saw_malformed = false;
   bool finished = false;
   int open_handles = 0;
@@ -115,9 +116,11 @@ static void finish(Query& q, UpstreamReply reply, Delivery delivery) {
         break;
       case TransportStatus::Timeout:
         ++s.timeouts;
+        if (q.counters) ++q.counters->timeouts;
         break;
       case TransportStatus::NetworkError:
         ++s.network_errors;
+        if (q.counters) ++q.counters->errors;
         break;
       case TransportStatus::LocalError:
         ++s.local_errors;
@@ -144,18 +147,28 @@ NetTransport::Stats& stats_of(Query& q) {
   return q.owner->mutable_stats();
 }
 
+void count_spoof(Query& q) {
+  ++stats_of(q).spoof_attempts;
+  if (q.counters) ++q.counters->spoof_attempts;
+}
+
+void count_malformed(Query& q) {
+  ++stats_of(q).malformed;
+  if (q.counters) ++q.counters->errors;
+}
+
 // Examines one complete message from the server. Returns true when the query is finished.
 bool consider(Query& q, std::span<const uint8_t> wire, Protocol protocol) {
   ReplyCheck c = check_reply(wire, q.id, q.query.question);
   switch (c.verdict) {
     case ReplyVerdict::NotOurs:
-      ++stats_of(q).spoof_attempts;
+      count_spoof(q);
       if (spdlog::should_log(spdlog::level::debug))
         spdlog::debug("[net] <= {} {} ignored: not the reply (ID/question/QR)",
                       q.query.server.to_string(), q.query.question.qname.to_text());
       return false;
     case ReplyVerdict::Malformed:
-      ++stats_of(q).malformed;
+      count_malformed(q);
       if (protocol == Protocol::Tcp) {
         // A stream cannot resynchronise after a message it cannot read.
         UpstreamReply r{TransportStatus::Malformed, std::nullopt, q.elapsed_ms(q.owner->loop())};
@@ -251,11 +264,11 @@ void on_udp_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr
   auto from = net::from_sockaddr(
       addr, addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   if (!from || *from != q.query.server) {
-    ++stats_of(q).spoof_attempts;
+    count_spoof(q);
     return;
   }
   if (flags & UV_UDP_PARTIAL) {  // cannot happen with a 64 KiB buffer; never parse a cut one
-    ++stats_of(q).malformed;
+    count_malformed(q);
     q.saw_malformed = true;
     return;
   }
@@ -320,7 +333,8 @@ void on_tcp_connected(uv_connect_t* req, int status) noexcept {
 }  // namespace
 
 NetTransport::NetTransport(uv_loop_t* loop, util::Random& random, TransportOptions options)
-    : loop_(loop), random_(random), options_(options), rx_(new uint8_t[kRxSize]) {}
+    : loop_(loop), random_(random), options_(options), counters_(options.observer),
+      rx_(new uint8_t[kRxSize]) {}
 
 NetTransport::~NetTransport() {
   // Queries still in flight lose their handler (its owner may be gone too) and close; those
@@ -358,6 +372,8 @@ resolver::Transport::Handle NetTransport::send(const resolver::UpstreamQuery& qu
     return h;
   }
 
+  // Counted per server from here on (an overloaded refusal above never reached it).
+  q->counters = counters_.get(query.server);
   q->id = random_.next_u16();
   QueryFlags flags;
   flags.recursion_desired = query.recursion_desired;
@@ -428,6 +444,7 @@ void NetTransport::start_udp(Query& q) {
   rc = uv_udp_send(&q.send_req, &q.udp, &b, 1, nullptr, on_udp_sent);
   if (rc < 0) return fail_start(q, rc, "udp send");
   ++stats_.udp_sent;
+  if (q.counters) ++q.counters->queries;
   uv_timer_start(&q.timer, on_timeout, q.query.timeout_ms, 0);
   if (spdlog::should_log(spdlog::level::trace))
     spdlog::trace("[net] => {} {} {} udp id {}", q.query.server.to_string(),
@@ -446,6 +463,7 @@ void NetTransport::start_tcp(Query& q) {
   rc = uv_tcp_connect(&q.connect_req, &q.tcp, server.get(), on_tcp_connected);
   if (rc < 0) return fail_start(q, rc, "tcp connect");
   ++stats_.tcp_sent;
+  if (q.counters) ++q.counters->queries;
   uv_timer_start(&q.timer, on_timeout, q.query.timeout_ms, 0);
   if (spdlog::should_log(spdlog::level::trace))
     spdlog::trace("[net] => {} {} {} tcp id {}", q.query.server.to_string(),

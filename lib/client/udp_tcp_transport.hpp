@@ -24,6 +24,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "client/upstream_observer.hpp"
 #include "resolver/transport.hpp"
 #include "util/random.hpp"
 
@@ -42,6 +43,9 @@ inline constexpr unsigned kBindAttempts = 16;
 
 struct TransportOptions {
   size_t max_outstanding = kDefaultMaxOutstanding;
+  // Per-server counts (queries, timeouts, spoof attempts, errors), e.g. for /metrics; must
+  // outlive the transport. nullptr: only the totals in Stats.
+  UpstreamObserver* observer = nullptr;
 };
 
 class NetTransport final : public resolver::Transport {
@@ -93,6 +97,7 @@ class NetTransport final : public resolver::Transport {
   // Every query from send() until its last handle has closed; `finished` marks the closing ones.
   std::unordered_map<Handle, Query*> queries_;
   Stats stats_;
+  UpstreamCounterCache counters_;
   std::unique_ptr<uint8_t[]> rx_;  // one receive buffer: libuv pairs alloc and recv callbacks
 };
 

@@ -38,28 +38,61 @@ void Server::set_metrics(Metrics* metrics) {
   for (auto& t : tcp_) t->set_metrics(metrics);
 }
 
-util::Expected<void, std::vector<std::string>> Server::start() {
+util::Expected<void, std::vector<std::string>> Server::start(std::vector<AdoptedSocket> inherited) {
   TERN_ASSERT(pipeline_ != nullptr);
   std::vector<std::string> errors;
+  for (const AdoptedSocket& s : inherited) {
+    if (s.protocol == Protocol::Udp) {
+      auto udp = std::make_unique<UdpListener>(loop_, *pipeline_);
+      if (auto r = udp->adopt(s.fd); !r) errors.push_back(r.error());
+      udp_.push_back(std::move(udp));
+    } else {
+      auto tcp = std::make_unique<TcpListener>(loop_, *pipeline_, opts_.tcp);
+      tcp->set_metrics(metrics_);
+      if (auto r = tcp->adopt(s.fd); !r) errors.push_back(r.error());
+      tcp_.push_back(std::move(tcp));
+    }
+  }
+  inherited_udp_ = udp_.size();
+  inherited_tcp_ = tcp_.size();
+  auto covered = [](const auto& listeners, size_t n, const net::Endpoint& ep) {
+    for (size_t i = 0; i < n; ++i)
+      if (!listeners[i]->closed() && listeners[i]->endpoint() == ep) return true;
+    return false;
+  };
   for (const auto& ep : opts_.listen) {
-    auto udp = std::make_unique<UdpListener>(loop_, *pipeline_);
-    if (auto r = udp->start(ep); !r) errors.push_back(r.error());
-    udp_.push_back(std::move(udp));
-    auto tcp = std::make_unique<TcpListener>(loop_, *pipeline_, opts_.tcp);
-    tcp->set_metrics(metrics_);
-    // Port 0 (tests): TCP takes the port UDP got, so one endpoint means one port.
+    // Port 0 (tests) is never covered: it asks for a fresh port.
+    const bool udp_covered = ep.port != 0 && covered(udp_, inherited_udp_, ep);
+    const bool tcp_covered = ep.port != 0 && covered(tcp_, inherited_tcp_, ep);
+    if (udp_covered || tcp_covered)
+      spdlog::info("[server] server.listen {} ({}): an inherited socket serves it, not bound again",
+                   ep.to_string(), udp_covered && tcp_covered ? "udp+tcp" : udp_covered ? "udp" : "tcp");
     net::Endpoint tcp_ep = ep;
-    if (ep.port == 0 && udp_.back()->endpoint().port != 0) tcp_ep.port = udp_.back()->endpoint().port;
-    if (auto r = tcp->start(tcp_ep); !r) errors.push_back(r.error());
-    tcp_.push_back(std::move(tcp));
+    if (!udp_covered) {
+      auto udp = std::make_unique<UdpListener>(loop_, *pipeline_);
+      if (auto r = udp->start(ep); !r) errors.push_back(r.error());
+      udp_.push_back(std::move(udp));
+      // Port 0 (tests): TCP takes the port UDP got, so one endpoint means one port.
+      if (ep.port == 0 && udp_.back()->endpoint().port != 0) tcp_ep.port = udp_.back()->endpoint().port;
+    }
+    if (!tcp_covered) {
+      auto tcp = std::make_unique<TcpListener>(loop_, *pipeline_, opts_.tcp);
+      tcp->set_metrics(metrics_);
+      if (auto r = tcp->start(tcp_ep); !r) errors.push_back(r.error());
+      tcp_.push_back(std::move(tcp));
+    }
   }
   if (!errors.empty()) {
     for (auto& u : udp_) u->close();
     for (auto& t : tcp_) t->close();
     return util::unexpected(std::move(errors));
   }
-  for (const auto& u : udp_) spdlog::info("[server] listening on {} (udp)", u->endpoint().to_string());
-  for (const auto& t : tcp_) spdlog::info("[server] listening on {} (tcp)", t->endpoint().to_string());
+  for (size_t i = 0; i < udp_.size(); ++i)
+    spdlog::info("[server] listening on {} (udp{})", udp_[i]->endpoint().to_string(),
+                 i < inherited_udp_ ? ", inherited socket" : "");
+  for (size_t i = 0; i < tcp_.size(); ++i)
+    spdlog::info("[server] listening on {} (tcp{})", tcp_[i]->endpoint().to_string(),
+                 i < inherited_tcp_ ? ", inherited socket" : "");
   return {};
 }
 

@@ -17,6 +17,7 @@
 #include "cache/message_cache.hpp"
 #include "net/endpoint.hpp"
 #include "resolver/resolver.hpp"
+#include "server/adopted_socket.hpp"
 #include "server/pipeline.hpp"
 #include "server/tcp_listener.hpp"
 #include "server/udp_listener.hpp"
@@ -57,9 +58,13 @@ class Server {
   // SERVFAIL) and destroyed.
   void set_resolver(std::unique_ptr<resolver::Resolver> resolver);
 
-  // Binds every endpoint (UDP and TCP). On failure returns one message per endpoint that
-  // failed, and closes whatever did bind.
-  util::Expected<void, std::vector<std::string>> start();
+  // Serves every `inherited` socket as it is (systemd socket activation; the server owns
+  // their fds from here on), then binds every `listen` endpoint (UDP and TCP) that no
+  // inherited socket of the same protocol already covers (same address and port, read with
+  // getsockname). TCP options, buffers and metrics apply to inherited sockets as to bound
+  // ones. On failure returns one message per socket or endpoint that failed, and closes
+  // everything, inherited sockets included.
+  util::Expected<void, std::vector<std::string>> start(std::vector<AdoptedSocket> inherited = {});
 
   // Applies a new configuration. Listen endpoints cannot change without a restart: a change is
   // reported in the returned warnings and the old endpoints stay.
@@ -71,6 +76,9 @@ class Server {
 
   std::vector<net::Endpoint> udp_endpoints() const;
   std::vector<net::Endpoint> tcp_endpoints() const;
+  // How many of those are inherited sockets (the first ones listed).
+  size_t inherited_udp() const { return inherited_udp_; }
+  size_t inherited_tcp() const { return inherited_tcp_; }
   bool closed() const;
 
  private:
@@ -87,6 +95,7 @@ class Server {
   std::unique_ptr<Pipeline> pipeline_;
   std::vector<std::unique_ptr<UdpListener>> udp_;
   std::vector<std::unique_ptr<TcpListener>> tcp_;
+  size_t inherited_udp_ = 0, inherited_tcp_ = 0;  // the first ones in udp_ / tcp_
   uv_timer_t stop_timer_{};
   bool stop_timer_open_ = false;
   bool stopping_ = false;

@@ -1,10 +1,13 @@
 #include "server/udp_listener.hpp"
 
+#include <unistd.h>
+
 #include <cstring>
 
 #include <spdlog/spdlog.h>
 
 #include "net/sockaddr.hpp"
+#include "server/adopted_socket.hpp"
 #include "server/bind_error.hpp"
 #include "util/bug.hpp"
 
@@ -49,18 +52,48 @@ util::Expected<void, std::string> UdpListener::start(const net::Endpoint& endpoi
     close();
     return util::unexpected(bind_error_message(endpoint, rc) + " (udp)");
   }
+  bound_ = endpoint;
+  return begin_receiving(endpoint.to_string());
+}
+
+util::Expected<void, std::string> UdpListener::adopt(int fd) {
+  auto local = check_adoptable(fd, Protocol::Udp);
+  if (!local) {
+    ::close(fd);
+    return util::unexpected(local.error());
+  }
+  // AF_UNSPEC: uv_udp_init_ex must not create a socket of its own (uv_udp_open would then
+  // refuse with EBUSY); the flag still asks for recvmmsg batching.
+  int rc = uv_udp_init_ex(loop_, &handle_, AF_UNSPEC | UV_UDP_RECVMMSG);
+  if (rc != 0) {
+    ::close(fd);
+    return util::unexpected("udp handle for inherited " + local->to_string() + ": " + uv_strerror(rc));
+  }
+  initialised_ = true;
+  handle_.data = this;
+  rc = uv_udp_open(&handle_, fd);
+  if (rc != 0) {
+    ::close(fd);  // not the handle's yet: closing the handle leaves it open
+    close();
+    return util::unexpected("inherited " + local->to_string() + " (udp): " + uv_strerror(rc));
+  }
+  bound_ = *local;
+  return begin_receiving(local->to_string() + " (inherited)");
+}
+
+// What start() and adopt() share once the handle holds a bound socket.
+util::Expected<void, std::string> UdpListener::begin_receiving(const std::string& where) {
   int size = kSocketBuffer;
   uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(&handle_), &size);  // best effort
   net::SockAddr got;
   int len = static_cast<int>(sizeof got.storage);
-  bound_ = endpoint;
   if (uv_udp_getsockname(&handle_, got.get(), &len) == 0) {
     if (auto ep = net::from_sockaddr(got.get(), static_cast<socklen_t>(len))) bound_ = *ep;
   }
-  rc = uv_udp_recv_start(&handle_, &UdpListener::on_alloc, &UdpListener::on_recv);
+  int rc = uv_udp_recv_start(&handle_, &UdpListener::on_alloc, &UdpListener::on_recv);
   if (rc != 0) {
     close();
-    return util::unexpected("udp receive on " + endpoint.to_string() + ": " + uv_strerror(rc));
+    return util::unexpected("udp receive on " + where + ": " + uv_strerror(rc));
   }
   spdlog::debug("[udp] {}: recvmmsg {}", bound_.to_string(),
                 uv_udp_using_recvmmsg(&handle_) ? "on" : "off (one datagram per read)");

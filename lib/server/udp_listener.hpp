@@ -32,6 +32,10 @@ class UdpListener final : public ReplySink {
 
   // Binds and starts reading. The error is the operator-facing message (bind_error.hpp).
   util::Expected<void, std::string> start(const net::Endpoint& endpoint);
+  // Serves an already-bound UDP socket (systemd socket activation) instead of binding one.
+  // Takes ownership of fd whatever the outcome: it is closed with the handle, or at once when
+  // it is not a bound IPv4/IPv6 UDP socket (adopted_socket.hpp says why in the error).
+  util::Expected<void, std::string> adopt(int fd);
   void stop_receiving();
   void close();
   bool closed() const { return !initialised_ || closed_; }
@@ -46,6 +50,7 @@ class UdpListener final : public ReplySink {
   static void on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
                       unsigned flags) noexcept;
   static void on_close(uv_handle_t* h) noexcept;
+  util::Expected<void, std::string> begin_receiving(const std::string& where);
 
   uv_loop_t* loop_;
   Pipeline& pipeline_;

@@ -419,7 +419,9 @@ TEST_CASE("queries beyond the outstanding cap fail without a socket, never insid
           "[client][transport]") {
   TestLoop loop;
   util::SystemRandom rnd;
-  NetTransport t(loop.get(), rnd, TransportOptions{2});
+  TransportOptions capped;
+  capped.max_outstanding = 2;
+  NetTransport t(loop.get(), rnd, capped);
   FakeUdpServer srv(loop.get());
   Result a, b, c;
   t.send(query_to(srv.endpoint(), "www.example.", 200), a.handler());
