@@ -64,13 +64,7 @@ void Pipeline::set_resolver(resolver::Resolver& resolver) { resolver_ = &resolve
 
 void Pipeline::forget_sink(const ReplySink* sink) {
   for (auto& [key, p] : pending_)
-    std::erase_if(p.waiters, [sink](const Waiter& w) { return w.client.sink == sink; });
-}
-
-size_t Pipeline::waiting_clients() const {
-  size_t n = 0;
-  for (const auto& [key, p] : pending_) n += p.waiters.size();
-  return n;
+    waiting_ -= std::erase_if(p.waiters, [sink](const Waiter& w) { return w.client.sink == sink; });
 }
 
 void Pipeline::send(const ClientRef& client, size_t size, AnswerSource source) {
@@ -364,20 +358,32 @@ void Pipeline::start_resolution(Query& q, Key key, bool prefetch) {
       return send(*q.client, write_error_reply(*reply_buf_, q.echo, v.question_wire,
                                                RCode::ServFail, v.edns.present ? &q.opt : nullptr));
     }
+    if (waiting_ >= opts_.max_waiting_clients) return refuse_over_limit(q);
     ++stats_.coalesced;
     deferred_ = true;
     it->second.waiters.push_back(
         {*q.client, q.echo, {v.qname, v.qtype, v.qclass}, v.edns, q.limit, cur_start_});
+    ++waiting_;
     return;
   }
 
-  if (pending_.size() >= opts_.max_concurrent) {
-    ++stats_.over_limit;
+  if (q.client->backlogged) {
+    // The loop is behind its UDP clients: a new resolution would take the time that answers
+    // from the cache need. Stale data is as cheap as a hit; without it, drop (a SERVFAIL
+    // costs a send, and the client's retry comes when the queue may be short again).
+    ++stats_.shed;
     if (prefetch) return;
     if (opts_.serve_stale && try_cache(q, cache::StalePolicy::AllowStale, nullptr)) return;
-    ++stats_.servfail;
-    return send(*q.client, write_error_reply(*reply_buf_, q.echo, v.question_wire,
-                                             RCode::ServFail, v.edns.present ? &q.opt : nullptr));
+    ++stats_.shed_dropped;
+    return;
+  }
+  if (pending_.size() >= opts_.max_concurrent ||
+      (!prefetch && waiting_ >= opts_.max_waiting_clients)) {
+    if (prefetch) {
+      ++stats_.over_limit;
+      return;
+    }
+    return refuse_over_limit(q);
   }
 
   Pending p;
@@ -391,9 +397,19 @@ void Pipeline::start_resolution(Query& q, Key key, bool prefetch) {
     deferred_ = true;
     p.waiters.push_back(
         {*q.client, q.echo, {v.qname, v.qtype, v.qclass}, v.edns, q.limit, cur_start_});
+    ++waiting_;
   }
   auto [pos, inserted] = pending_.emplace(std::move(key), std::move(p));
   begin(pos->first, pos->second);
+}
+
+void Pipeline::refuse_over_limit(Query& q) {
+  const dns::RequestView& v = *q.view;
+  ++stats_.over_limit;
+  if (opts_.serve_stale && try_cache(q, cache::StalePolicy::AllowStale, nullptr)) return;
+  ++stats_.servfail;
+  send(*q.client, write_error_reply(*reply_buf_, q.echo, v.question_wire, RCode::ServFail,
+                                    v.edns.present ? &q.opt : nullptr));
 }
 
 void Pipeline::begin(const Key& key, Pending& pending) {
@@ -418,7 +434,8 @@ void Pipeline::on_client_timeout(const Key& key) {
   it->second.timer = 0;
   // RFC 8767 §5: past the client timeout, answer from stale data and keep resolving; the
   // completion will refresh the cache. Clients with no stale data keep waiting.
-  std::erase_if(it->second.waiters, [&](const Waiter& w) { return answer_waiter_stale(key, w); });
+  waiting_ -= std::erase_if(it->second.waiters,
+                            [&](const Waiter& w) { return answer_waiter_stale(key, w); });
 }
 
 void Pipeline::on_complete(const Key& key, resolver::Outcome outcome) {
@@ -426,6 +443,7 @@ void Pipeline::on_complete(const Key& key, resolver::Outcome outcome) {
   if (it == pending_.end()) return;
   Pending p = std::move(it->second);
   pending_.erase(it);
+  waiting_ -= p.waiters.size();
   if (p.timer) scheduler_.cancel(p.timer);
 
   if (outcome.status == resolver::Status::Answer && outcome.response) {

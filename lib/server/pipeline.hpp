@@ -11,6 +11,13 @@
 // expired data (TTL 30) while the resolution goes on; a failed resolution answers stale data
 // if there is any, else SERVFAIL. Prefetch: a Prefetch hit starts one background resolution.
 //
+// Overload: a miss read while its UDP listener's socket queue is backlogged (ClientRef::
+// backlogged) starts no resolution: it joins one in flight, is answered from stale data, or is
+// dropped (counted in `shed`). Cache hits keep being answered, so under a flood of new names
+// the loop spends its time on the answers it can give cheaply and drains its socket; misses
+// are admitted again as soon as the queue is short. Waiting clients are capped in total
+// (max_waiting_clients) as well as per resolution.
+//
 // Failure recheck (RFC 8767 §4): after a resolution failed, queries for the same key are
 // answered from stale data at once for kFailureRecheckMs instead of waiting out the client
 // timeout again, and no new resolution is started for it in that time.
@@ -49,6 +56,7 @@ struct PipelineOptions {
   std::string chaos_version;         // empty: version.bind is REFUSED
   std::string chaos_identity;        // empty: id.server is REFUSED
   uint32_t max_concurrent = 10000;   // resolver.max-concurrent: distinct resolutions in flight
+  uint32_t max_waiting_clients = 20000;  // resolver.max-waiting-clients: queries awaiting them
   bool serve_stale = true;           // cache.serve-stale.enabled
   uint32_t client_timeout_ms = 1800; // cache.serve-stale.client-timeout (RFC 8767 §5)
   bool prefetch = true;              // cache.prefetch
@@ -66,7 +74,9 @@ struct PipelineStats {
   uint64_t resolutions = 0;    // Resolver::resolve calls
   uint64_t stale_answers = 0;  // replies served from expired data
   uint64_t prefetches = 0;     // background refreshes started
-  uint64_t over_limit = 0;     // SERVFAIL because max_concurrent resolutions were in flight
+  uint64_t over_limit = 0;     // SERVFAIL: max_concurrent resolutions or max_waiting_clients
+  uint64_t shed = 0;           // misses given no new resolution: the UDP queue was backlogged
+  uint64_t shed_dropped = 0;   // ... and no reply (no stale data to answer with)
   uint64_t rate_limited = 0;   // UDP queries over server.rate-limit (= rate_dropped + rate_slipped)
   uint64_t rate_dropped = 0;   // ... given no reply
   uint64_t rate_slipped = 0;   // ... given a TC=1 reply (header + question [+ OPT])
@@ -105,7 +115,7 @@ class Pipeline {
   void set_metrics(Metrics* metrics) { metrics_ = metrics; }
 
   size_t pending_resolutions() const { return pending_.size(); }
-  size_t waiting_clients() const;
+  size_t waiting_clients() const { return waiting_; }
   const PipelineStats& stats() const { return stats_; }
 
  private:
@@ -142,6 +152,7 @@ class Pipeline {
   bool answer_special(Query& q);
   bool try_cache(Query& q, cache::StalePolicy stale, bool* prefetch);
   void start_resolution(Query& q, Key key, bool prefetch);
+  void refuse_over_limit(Query& q);
   void begin(const Key& key, Pending& pending);
   void on_complete(const Key& key, resolver::Outcome outcome);
   void on_client_timeout(const Key& key);
@@ -168,6 +179,7 @@ class Pipeline {
   std::shared_ptr<Pipeline*> alive_;  // completions hold a weak_ptr to this
   RateLimiter limiter_;
   PipelineStats stats_;
+  size_t waiting_ = 0;     // waiters over every pending resolution
   uint64_t sent_ = 0;      // replies handed to sinks, to tell Replied from the rest
   bool deferred_ = false;  // the query being handled joined a resolution
   uint16_t cur_qtype_ = 0;  // the query being handled, for metrics

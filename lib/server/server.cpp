@@ -120,6 +120,22 @@ void Server::finish_stop() {
   }
 }
 
+UdpStats Server::udp_stats() const {
+  UdpStats t;
+  for (const auto& u : udp_) {
+    const UdpStats& s = u->stats();
+    t.received += s.received;
+    t.sent += s.sent;
+    t.send_queued += s.send_queued;
+    t.send_errors += s.send_errors;
+    t.oversized += s.oversized;
+    t.backlogged += s.backlogged;
+    t.send_dropped += s.send_dropped;
+    t.kernel_drops += s.kernel_drops;
+  }
+  return t;
+}
+
 std::vector<net::Endpoint> Server::udp_endpoints() const {
   std::vector<net::Endpoint> r;
   for (const auto& u : udp_) r.push_back(u->endpoint());

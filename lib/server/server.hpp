@@ -69,6 +69,8 @@ class Server {
   // the resolver down and closes every handle; `done` runs when all of that is over.
   void stop(uint64_t grace_ms, std::function<void()> done);
 
+  // Every UDP listener's counters, summed.
+  UdpStats udp_stats() const;
   std::vector<net::Endpoint> udp_endpoints() const;
   std::vector<net::Endpoint> tcp_endpoints() const;
   bool closed() const;
