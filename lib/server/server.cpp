@@ -1,5 +1,9 @@
 #include "server/server.hpp"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <spdlog/spdlog.h>
 
 #include "util/bug.hpp"
@@ -58,6 +62,12 @@ util::Expected<void, std::vector<std::string>> Server::start() {
     for (auto& t : tcp_) t->close();
     return util::unexpected(std::move(errors));
   }
+  if (uv_timer_init(loop_, &trim_timer_) == 0) {
+    trim_timer_open_ = true;
+    trim_timer_.data = this;
+    uv_timer_start(&trim_timer_, &Server::on_trim, kTrimIntervalMs, kTrimIntervalMs);
+    uv_unref(reinterpret_cast<uv_handle_t*>(&trim_timer_));  // housekeeping keeps no loop alive
+  }
   for (const auto& u : udp_) spdlog::info("[server] listening on {} (udp)", u->endpoint().to_string());
   for (const auto& t : tcp_) spdlog::info("[server] listening on {} (tcp)", t->endpoint().to_string());
   return {};
@@ -102,7 +112,19 @@ void Server::on_stop_poll(uv_timer_t* t) noexcept {
   }
 }
 
+void Server::on_trim(uv_timer_t*) noexcept {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 void Server::finish_stop() {
+  if (trim_timer_open_) {
+    uv_timer_stop(&trim_timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(&trim_timer_), [](uv_handle_t* h) {
+      static_cast<Server*>(h->data)->trim_timer_open_ = false;
+    });
+  }
   if (stop_timer_open_) {
     uv_timer_stop(&stop_timer_);
     uv_close(reinterpret_cast<uv_handle_t*>(&stop_timer_), [](uv_handle_t* h) {
@@ -153,7 +175,7 @@ bool Server::closed() const {
     if (!u->closed()) return false;
   for (const auto& t : tcp_)
     if (!t->closed()) return false;
-  return !stop_timer_open_ && scheduler_.armed() == 0;
+  return !stop_timer_open_ && !trim_timer_open_ && scheduler_.armed() == 0;
 }
 
 }  // namespace tern::server
