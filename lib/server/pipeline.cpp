@@ -222,15 +222,15 @@ void Pipeline::answer_query(Query& q) {
   bool prefetch = false;
   if (try_cache(q, cache::StalePolicy::FreshOnly, &prefetch)) {
     ++stats_.cache_hits;
-    if (prefetch && opts_.prefetch) start_resolution(q, make_key(q.key), /*prefetch=*/true);
+    if (prefetch && opts_.prefetch) start_resolution(q, key_of(q), /*prefetch=*/true);
     return;
   }
   ++stats_.cache_misses;
-  Key key = make_key(q.key);
+  std::string_view key = key_of(q);
   if (opts_.serve_stale && recently_failed(key) &&
       try_cache(q, cache::StalePolicy::AllowStale, nullptr))
     return;  // RFC 8767 §4: stale at once while the failure recheck runs
-  start_resolution(q, std::move(key), /*prefetch=*/false);
+  start_resolution(q, key, /*prefetch=*/false);
 }
 
 bool Pipeline::answer_special(Query& q) {
@@ -317,19 +317,21 @@ cache::CacheKey Pipeline::key_view(const Key& key) {
   return k;
 }
 
-Pipeline::Key Pipeline::make_key(const cache::CacheKey& k) {
-  Key key;
-  key.reserve(k.qname_lower.size() + kKeySuffix);
-  key.append(reinterpret_cast<const char*>(k.qname_lower.data()), k.qname_lower.size());
+std::string_view Pipeline::key_of(Query& q) {
+  // The key's bytes (lower-cased wire qname, qtype, qclass, flags) on the stack.
+  static_assert(std::tuple_size_v<decltype(q.key_bytes)> == dns::kMaxNameWire + kKeySuffix);
+  size_t n = q.key.qname_lower.size();
+  std::memcpy(q.key_bytes.data(), q.key.qname_lower.data(), n);
   uint8_t suffix[kKeySuffix];
-  dns::store_u16(suffix, k.qtype);
-  dns::store_u16(suffix + 2, k.qclass);
-  suffix[4] = k.flags;
-  key.append(reinterpret_cast<const char*>(suffix), kKeySuffix);
-  return key;
+  dns::store_u16(suffix, q.key.qtype);
+  dns::store_u16(suffix + 2, q.key.qclass);
+  suffix[4] = q.key.flags;
+  std::memcpy(q.key_bytes.data() + n, suffix, kKeySuffix);
+  q.key_size = n + kKeySuffix;
+  return {q.key_bytes.data(), q.key_size};
 }
 
-bool Pipeline::recently_failed(const Key& key) {
+bool Pipeline::recently_failed(std::string_view key) {
   if (failed_until_.empty()) return false;
   auto it = failed_until_.find(key);
   if (it == failed_until_.end()) return false;
@@ -347,7 +349,7 @@ void Pipeline::remember_failure(const Key& key) {
   failed_until_[key] = clock_.mono_ms() + kFailureRecheckMs;
 }
 
-void Pipeline::start_resolution(Query& q, Key key, bool prefetch) {
+void Pipeline::start_resolution(Query& q, std::string_view key, bool prefetch) {
   const dns::RequestView& v = *q.view;
   auto it = pending_.find(key);
   if (prefetch) {
@@ -399,7 +401,7 @@ void Pipeline::start_resolution(Query& q, Key key, bool prefetch) {
         {*q.client, q.echo, {v.qname, v.qtype, v.qclass}, v.edns, q.limit, cur_start_});
     ++waiting_;
   }
-  auto [pos, inserted] = pending_.emplace(std::move(key), std::move(p));
+  auto [pos, inserted] = pending_.emplace(Key(key), std::move(p));
   begin(pos->first, pos->second);
 }
 

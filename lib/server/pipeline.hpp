@@ -33,6 +33,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -133,6 +134,12 @@ class Pipeline {
     Scheduler::TimerId timer = 0;
   };
   using Key = std::string;  // lower-cased wire qname + qtype + qclass + key flags
+  // Keys are looked up as string_views built on the stack (no allocation before a resolution
+  // actually starts: the shed path under overload must stay cheap).
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+  };
 
   // One query's facts, shared by the hit and miss paths.
   struct Query {
@@ -143,6 +150,8 @@ class Pipeline {
     OptReply opt;
     std::array<uint8_t, dns::kMaxNameWire> lower;
     cache::CacheKey key;
+    std::array<char, dns::kMaxNameWire + 5> key_bytes;  // the Key's bytes (key_of)
+    size_t key_size = 0;
   };
 
   void handle_query(std::span<const uint8_t> query, const ClientRef& client);
@@ -151,7 +160,7 @@ class Pipeline {
   void answer_query(Query& q);
   bool answer_special(Query& q);
   bool try_cache(Query& q, cache::StalePolicy stale, bool* prefetch);
-  void start_resolution(Query& q, Key key, bool prefetch);
+  void start_resolution(Query& q, std::string_view key, bool prefetch);
   void refuse_over_limit(Query& q);
   void begin(const Key& key, Pending& pending);
   void on_complete(const Key& key, resolver::Outcome outcome);
@@ -163,9 +172,9 @@ class Pipeline {
   void send_waiter(const Waiter& w, size_t size, AnswerSource source);
   void count(const ClientRef& client, size_t size, AnswerSource source, uint16_t qtype,
              std::chrono::steady_clock::time_point start);
-  bool recently_failed(const Key& key);
+  static std::string_view key_of(Query& q);
+  bool recently_failed(std::string_view key);
   void remember_failure(const Key& key);
-  static Key make_key(const cache::CacheKey& k);
   static cache::CacheKey key_view(const Key& key);
 
   PipelineOptions opts_;
@@ -174,8 +183,8 @@ class Pipeline {
   Scheduler& scheduler_;
   const util::Clock& clock_;
   Metrics* metrics_ = nullptr;
-  std::unordered_map<Key, Pending> pending_;
-  std::unordered_map<Key, uint64_t> failed_until_;  // key -> mono ms end of failure recheck
+  std::unordered_map<Key, Pending, KeyHash, std::equal_to<>> pending_;
+  std::unordered_map<Key, uint64_t, KeyHash, std::equal_to<>> failed_until_;  // key -> mono ms end of failure recheck
   std::shared_ptr<Pipeline*> alive_;  // completions hold a weak_ptr to this
   RateLimiter limiter_;
   PipelineStats stats_;
