@@ -16,7 +16,8 @@ that the daemon stays responsive, each second, within 1 s (dig's query time):
 Both fail if a loop turn takes longer than a second (unbounded per-turn work).
 And ternd must keep answering cache hits: at least HITS_KEPT of the hits dnsperf offered during
 the flood are answered (tern_pipeline_cache_hits_total), which needs the miss path shed while
-the socket is backlogged (tern_pipeline_shed_total) instead of eating the loop's CPU share.
+the socket is backlogged (tern_pipeline_shed_total) instead of eating the loop's CPU share
+(HITS_KEPT_ASAN under ASan, see there).
 
 Memory bound: peak RSS < cache.max-size + OVERHEAD_MIB at max-concurrent 500 (the figure
 documented in conf/ternd.yaml): binary, libraries and loop buffers (~8 MiB idle), the
@@ -54,6 +55,11 @@ CACHE_MIB = 8
 MAX_CONCURRENT = 500
 OVERHEAD_MIB = 24     # documented in conf/ternd.yaml (resolver.max-concurrent)
 HITS_KEPT = 0.5       # share of the offered cache hits answered during the flood
+# Under ASan the user-space work of shedding a miss (read, parse, cache lookup) costs as much as
+# answering a hit (measured: ~55k of either per CPU-second, against 160k hits in a release
+# build), so at a true 2x only about half of what is offered can be read at all: the bar there
+# is lower, still far above what a ternd that spends its CPU on resolutions keeps.
+HITS_KEPT_ASAN = 0.3
 FLOOD_S = 30
 MEASURE_S = 5
 RECOVERY = 0.80
@@ -261,8 +267,10 @@ def main() -> int:
             expect(not bad("tcp"), f"TCP probes not answered within {PROBE_LIMIT_S}s: {bad('tcp')}")
             expect(not bad("quiet"), f"UDP probes to the quiet socket not answered within {PROBE_LIMIT_S}s: "
                    f"{bad('quiet')}")
-            expect(hits_answered >= HITS_KEPT * offered_hits,
-                   f"only {hits_answered} of ~{offered_hits:.0f} offered cache hits answered (< {HITS_KEPT:.0%})")
+            kept = HITS_KEPT_ASAN if asan else HITS_KEPT
+            expect(hits_answered >= kept * offered_hits,
+                   f"only {hits_answered} of ~{offered_hits:.0f} offered cache hits answered (< {kept:.0%}"
+                   + (", the ASan bar" if asan else "") + ")")
             expect(asan or peak < limit_kib, f"RSS peak {peak / 1024:.1f} MiB >= limit {limit_kib / 1024:.0f} MiB")
 
         with table.scenario("recovery", f"dnsperf {MEASURE_S} s of cache hits after the flood: >= {RECOVERY:.0%} of "
@@ -293,6 +301,7 @@ def main() -> int:
         if ternd is not None:
             ternd.stop()
         lab.down()
+        (work / "flood.queries").unlink(missing_ok=True)   # up to ~90 MB, even when the test fails
     table.print()
     return table.exit_code()
 
