@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <cstring>
 #include <exception>
 #include <optional>
@@ -11,6 +13,7 @@
 #include "net/endpoint.hpp"
 #include "net/sockaddr.hpp"
 #include "util/bug.hpp"
+#include "util/recycled.hpp"
 
 namespace tern::client {
 
@@ -22,6 +25,7 @@ namespace {
 
 constexpr size_t kRxSize = 65536;         // the largest UDP payload, so nothing is cut
 constexpr size_t kMaxTcpMessage = 65535;  // RFC 1035 §4.2.2: a 16-bit length
+constexpr int kMaxDrainOnTimeout = 8;     // datagrams read from a query's socket at its timeout
 
 enum class Delivery : uint8_t {
   Now,      // call the handler at once (we are in a libuv callback, not in send/cancel)
@@ -30,7 +34,7 @@ enum class Delivery : uint8_t {
 
 }  // namespace
 
-struct NetTransport::Query {
+struct NetTransport::Query : util::Recycled<NetTransport::Query, 4096> {
   NetTransport* owner = nullptr;  // nullptr once the transport is gone: handler is dropped
   Handle handle = 0;
   resolver::UpstreamQuery query;
@@ -115,6 +119,9 @@ static void finish(Query& q, UpstreamReply reply, Delivery delivery) {
       case TransportStatus::NetworkError:
         ++s.network_errors;
         break;
+      case TransportStatus::LocalError:
+        ++s.local_errors;
+        break;
       case TransportStatus::Malformed:
       case TransportStatus::Cancelled:
         break;
@@ -166,8 +173,53 @@ bool consider(Query& q, std::span<const uint8_t> wire, Protocol protocol) {
   return false;
 }
 
+// Errors of our own side (resource exhaustion) say nothing about the server; the rest
+// (unreachable, refused, reset) do.
+TransportStatus error_status(int uv_status) {
+  switch (uv_status) {
+    case UV_EMFILE:
+    case UV_ENFILE:
+    case UV_ENOBUFS:
+    case UV_ENOMEM:
+    case UV_EAGAIN:
+    case UV_EADDRINUSE:
+    case UV_EADDRNOTAVAIL:
+      return TransportStatus::LocalError;
+    default:
+      return TransportStatus::NetworkError;
+  }
+}
+
+void on_udp_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
+                 unsigned flags) noexcept;
+
+// libuv runs expired timers before it polls for I/O, so after an iteration that took longer
+// than a query's timeout (a burst of work, or a CPU-starved host) the timer fires while the
+// reply already sits in the socket. Read what is there before calling it a timeout: a
+// false timeout would back the server off and, repeated, hold a healthy server down.
+void drain_udp(Query& q) {
+  uv_os_fd_t fd;
+  if (!q.udp_open || uv_fileno(reinterpret_cast<uv_handle_t*>(&q.udp), &fd) != 0) return;
+  for (int i = 0; i < kMaxDrainOnTimeout && !q.finished; ++i) {
+    sockaddr_storage from{};
+    socklen_t from_len = sizeof from;
+    uint8_t* rx = q.owner->rx_buffer();
+    const ssize_t n = ::recvfrom(fd, rx, kRxSize, MSG_DONTWAIT | MSG_TRUNC,
+                                 reinterpret_cast<sockaddr*>(&from), &from_len);
+    if (n < 0) return;  // EAGAIN: nothing waiting; an error is left to the timeout
+    const bool cut = static_cast<size_t>(n) > kRxSize;
+    uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(rx), static_cast<unsigned>(kRxSize));
+    const uint64_t finished_before = stats_of(q).replies;
+    on_udp_recv(&q.udp, cut ? static_cast<ssize_t>(kRxSize) : n, &buf,
+                reinterpret_cast<const sockaddr*>(&from), cut ? unsigned{UV_UDP_PARTIAL} : 0u);
+    if (q.finished && stats_of(q).replies > finished_before) ++stats_of(q).late_replies;
+  }
+}
+
 void on_timeout(uv_timer_t* t) noexcept {
   auto& q = *static_cast<Query*>(t->data);
+  drain_udp(q);
+  if (q.finished) return;
   // A right-ID datagram that did not parse says the server is alive but broken.
   UpstreamReply r{q.saw_malformed ? TransportStatus::Malformed : TransportStatus::Timeout,
                   std::nullopt, q.elapsed_ms(q.owner->loop())};
@@ -177,7 +229,7 @@ void on_timeout(uv_timer_t* t) noexcept {
 void network_error(Query& q, int uv_status, const char* what) {
   if (spdlog::should_log(spdlog::level::debug))
     spdlog::debug("[net] {} {}: {}", q.query.server.to_string(), what, uv_strerror(uv_status));
-  UpstreamReply r{TransportStatus::NetworkError, std::nullopt, q.elapsed_ms(q.owner->loop())};
+  UpstreamReply r{error_status(uv_status), std::nullopt, q.elapsed_ms(q.owner->loop())};
   finish(q, std::move(r), Delivery::Now);
 }
 
@@ -302,7 +354,7 @@ resolver::Transport::Handle NetTransport::send(const resolver::UpstreamQuery& qu
   queries_.emplace(h, q);  // until its last handle has closed
   if (over_cap) {
     ++stats_.overloaded;
-    finish(*q, {TransportStatus::NetworkError, std::nullopt, 0}, Delivery::OnClose);
+    finish(*q, {TransportStatus::LocalError, std::nullopt, 0}, Delivery::OnClose);
     return h;
   }
 
@@ -314,7 +366,7 @@ resolver::Transport::Handle NetTransport::send(const resolver::UpstreamQuery& qu
   flags.dnssec_ok = query.dnssec_ok;
   std::vector<uint8_t> wire = encode_query(q->id, query.question, flags);
   if (wire.empty() || wire.size() > kMaxTcpMessage) {
-    finish(*q, {TransportStatus::NetworkError, std::nullopt, 0}, Delivery::OnClose);
+    finish(*q, {TransportStatus::LocalError, std::nullopt, 0}, Delivery::OnClose);
     return h;
   }
   if (query.protocol == Protocol::Udp) {
@@ -333,7 +385,7 @@ resolver::Transport::Handle NetTransport::send(const resolver::UpstreamQuery& qu
 void NetTransport::fail_start(Query& q, int uv_status, const char* what) {
   if (spdlog::should_log(spdlog::level::debug))
     spdlog::debug("[net] {} {}: {}", q.query.server.to_string(), what, uv_strerror(uv_status));
-  finish(q, {TransportStatus::NetworkError, std::nullopt, 0}, Delivery::OnClose);
+  finish(q, {error_status(uv_status), std::nullopt, 0}, Delivery::OnClose);
 }
 
 void NetTransport::start_udp(Query& q) {

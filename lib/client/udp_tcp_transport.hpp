@@ -54,6 +54,8 @@ class NetTransport final : public resolver::Transport {
     uint64_t malformed = 0;       // right source and ID, does not parse
     uint64_t timeouts = 0;
     uint64_t network_errors = 0;   // send/connect/recv failures (ICMP unreachable, RST, ...)
+    uint64_t local_errors = 0;     // could not send: out of sockets/buffers, over the cap
+    uint64_t late_replies = 0;     // replies found waiting in the socket when the timer fired
     uint64_t overloaded = 0;       // refused because max_outstanding queries were in flight
     uint64_t port_collisions = 0;  // random source ports found in use and redrawn
   };

@@ -458,8 +458,9 @@ void Pipeline::on_complete(const Key& key, resolver::Outcome outcome) {
     for (const Waiter& w : p.waiters) answer_waiter_error(w, RCode::Refused);
     return;
   }
-  spdlog::debug("[server] resolution failed: {} {}", p.request.question.qname.to_text(),
-               dns::type_to_text(p.request.question.qtype));
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("[server] resolution failed: {} {}", p.request.question.qname.to_text(),
+                  dns::type_to_text(p.request.question.qtype));
   if (opts_.serve_stale) remember_failure(key);
   for (const Waiter& w : p.waiters) {
     if (!answer_waiter_stale(key, w)) answer_waiter_error(w, RCode::ServFail);
