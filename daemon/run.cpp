@@ -125,6 +125,7 @@ server::ServerOptions server_options(const config::Config& cfg) {
   p.chaos_version = cfg.server.chaos.version;
   p.chaos_identity = cfg.server.chaos.identity;
   p.max_concurrent = cfg.resolver.max_concurrent;
+  p.max_waiting_clients = cfg.resolver.max_waiting_clients;
   p.serve_stale = cfg.cache.serve_stale.enabled;
   p.client_timeout_ms = ms(cfg.cache.serve_stale.client_timeout);
   p.prefetch = cfg.cache.prefetch;
@@ -203,6 +204,7 @@ int run(const CliOptions& cli, const config::Config& cfg) {
     hooks.set_log_level = [](config::LogLevel l) { set_log_level(l); };
     hooks.stats_extra = [&pstats](server::JsonWriter& w) { write_pipeline_stats(w, pstats); };
     add_pipeline_collector(d->ops->metrics(), pstats);
+    add_udp_collector(d->ops->metrics(), *d->srv);
     if (auto started = d->ops->start(cfg, d->srv->cache(), std::move(hooks)); !started) {
       spdlog::critical("[daemon] {}", started.error());
       status = 1;

@@ -1,5 +1,9 @@
 #include "server/server.hpp"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <spdlog/spdlog.h>
 
 #include "util/bug.hpp"
@@ -87,6 +91,12 @@ util::Expected<void, std::vector<std::string>> Server::start(std::vector<Adopted
     for (auto& t : tcp_) t->close();
     return util::unexpected(std::move(errors));
   }
+  if (uv_timer_init(loop_, &trim_timer_) == 0) {
+    trim_timer_open_ = true;
+    trim_timer_.data = this;
+    uv_timer_start(&trim_timer_, &Server::on_trim, kTrimIntervalMs, kTrimIntervalMs);
+    uv_unref(reinterpret_cast<uv_handle_t*>(&trim_timer_));  // housekeeping keeps no loop alive
+  }
   for (size_t i = 0; i < udp_.size(); ++i)
     spdlog::info("[server] listening on {} (udp{})", udp_[i]->endpoint().to_string(),
                  i < inherited_udp_ ? ", inherited socket" : "");
@@ -135,7 +145,19 @@ void Server::on_stop_poll(uv_timer_t* t) noexcept {
   }
 }
 
+void Server::on_trim(uv_timer_t*) noexcept {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 void Server::finish_stop() {
+  if (trim_timer_open_) {
+    uv_timer_stop(&trim_timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(&trim_timer_), [](uv_handle_t* h) {
+      static_cast<Server*>(h->data)->trim_timer_open_ = false;
+    });
+  }
   if (stop_timer_open_) {
     uv_timer_stop(&stop_timer_);
     uv_close(reinterpret_cast<uv_handle_t*>(&stop_timer_), [](uv_handle_t* h) {
@@ -151,6 +173,22 @@ void Server::finish_stop() {
     auto fn = std::move(on_stopped_);
     fn();
   }
+}
+
+UdpStats Server::udp_stats() const {
+  UdpStats t;
+  for (const auto& u : udp_) {
+    const UdpStats& s = u->stats();
+    t.received += s.received;
+    t.sent += s.sent;
+    t.send_queued += s.send_queued;
+    t.send_errors += s.send_errors;
+    t.oversized += s.oversized;
+    t.backlogged += s.backlogged;
+    t.send_dropped += s.send_dropped;
+    t.kernel_drops += s.kernel_drops;
+  }
+  return t;
 }
 
 std::vector<net::Endpoint> Server::udp_endpoints() const {
@@ -170,7 +208,7 @@ bool Server::closed() const {
     if (!u->closed()) return false;
   for (const auto& t : tcp_)
     if (!t->closed()) return false;
-  return !stop_timer_open_ && scheduler_.armed() == 0;
+  return !stop_timer_open_ && !trim_timer_open_ && scheduler_.armed() == 0;
 }
 
 }  // namespace tern::server

@@ -34,6 +34,11 @@ struct ServerOptions {
   cache::CacheOptions cache;
 };
 
+// How often freed heap memory is handed back to the system (malloc_trim). Cache churn under a
+// flood of new names leaves free chunks between live ones that glibc keeps (measured: ~7 MiB
+// of RSS over an 8 MiB cache); a trim costs about a millisecond of loop time.
+inline constexpr uint64_t kTrimIntervalMs = 2000;
+
 // How long a stopping server waits for answers still in flight (SIGTERM): long enough for a
 // forwarder's answer, short enough for a service manager's stop timeout.
 inline constexpr uint64_t kDefaultStopGraceMs = 2000;
@@ -74,6 +79,8 @@ class Server {
   // the resolver down and closes every handle; `done` runs when all of that is over.
   void stop(uint64_t grace_ms, std::function<void()> done);
 
+  // Every UDP listener's counters, summed.
+  UdpStats udp_stats() const;
   std::vector<net::Endpoint> udp_endpoints() const;
   std::vector<net::Endpoint> tcp_endpoints() const;
   // How many of those are inherited sockets (the first ones listed).
@@ -83,6 +90,7 @@ class Server {
 
  private:
   static void on_stop_poll(uv_timer_t* t) noexcept;
+  static void on_trim(uv_timer_t* t) noexcept;
   void finish_stop();
 
   uv_loop_t* loop_;
@@ -98,6 +106,8 @@ class Server {
   size_t inherited_udp_ = 0, inherited_tcp_ = 0;  // the first ones in udp_ / tcp_
   uv_timer_t stop_timer_{};
   bool stop_timer_open_ = false;
+  uv_timer_t trim_timer_{};
+  bool trim_timer_open_ = false;
   bool stopping_ = false;
   uint64_t stop_deadline_ = 0;
   std::function<void()> on_stopped_;

@@ -1,5 +1,7 @@
 #include "server/udp_listener.hpp"
 
+#include <linux/sock_diag.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -25,6 +27,7 @@ constexpr int kSocketBuffer = 4 << 20;
 
 struct SendReq {
   uv_udp_send_t req;
+  size_t* queued;  // the listener's count; send callbacks run before its close callback
   std::unique_ptr<uint8_t[]> data;
 };
 
@@ -126,11 +129,15 @@ void UdpListener::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const
   // nread == 0 with no address: the end of a batch (UV_UDP_MMSG_FREE) or nothing to read.
   // The buffer is ours and reused, so there is nothing to free.
   if (nread <= 0 || addr == nullptr) {
+    self->in_batch_ = false;
     if (nread < 0) spdlog::debug("[udp] receive on {}: {}", self->bound_.to_string(),
                                  uv_strerror(static_cast<int>(nread)));
     return;
   }
   ++self->stats_.received;
+  // Once per recvmmsg batch (every datagram without recvmmsg).
+  if (!self->in_batch_) self->check_backlog();
+  if (flags & UV_UDP_MMSG_CHUNK) self->in_batch_ = true;
   if (flags & UV_UDP_PARTIAL) {
     ++self->stats_.oversized;  // larger than a slot: not a query we would answer
     return;
@@ -138,9 +145,24 @@ void UdpListener::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const
   socklen_t alen = addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
   auto peer = net::from_sockaddr(addr, alen);
   if (!peer) return;
-  ClientRef ref{*peer, Protocol::Udp, self, 0};
+  ClientRef ref{*peer, Protocol::Udp, self, 0, self->backlogged_};
+  if (self->backlogged_) ++self->stats_.backlogged;
   self->pipeline_.handle({reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)},
                          ref);
+}
+
+void UdpListener::check_backlog() noexcept {
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&handle_), &fd) != 0) return;
+  uint32_t mem[SK_MEMINFO_VARS] = {};
+  socklen_t len = sizeof mem;
+  if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+      len < sizeof(uint32_t) * (SK_MEMINFO_DROPS + 1)) {
+    backlogged_ = false;  // no reading (old kernel): never shed
+    return;
+  }
+  backlogged_ = mem[SK_MEMINFO_RMEM_ALLOC] > mem[SK_MEMINFO_RCVBUF] / kBacklogFraction;
+  stats_.kernel_drops = mem[SK_MEMINFO_DROPS];
 }
 
 void UdpListener::send_reply(const ClientRef& client, std::span<const uint8_t> reply) {
@@ -158,21 +180,30 @@ void UdpListener::send_reply(const ClientRef& client, std::span<const uint8_t> r
     spdlog::debug("[udp] send to {}: {}", client.peer.to_string(), uv_strerror(rc));
     return;
   }
-  // The kernel queue is full (or libuv queued earlier sends): copy and send asynchronously.
+  // The kernel queue is full (or libuv queued earlier sends): copy and send asynchronously,
+  // up to a bound, so a client that does not read cannot make us hold its replies.
+  if (queued_sends_ >= kMaxQueuedSends) {
+    ++stats_.send_dropped;
+    return;
+  }
   auto* req = new SendReq{};
   req->req.data = req;
+  req->queued = &queued_sends_;
   req->data.reset(new uint8_t[reply.size()]);
   std::memcpy(req->data.get(), reply.data(), reply.size());
   b = uv_buf_init(reinterpret_cast<char*>(req->data.get()), static_cast<unsigned>(reply.size()));
   rc = uv_udp_send(&req->req, &handle_, &b, 1, sa.get(), [](uv_udp_send_t* r, int status) {
     if (status != 0) spdlog::debug("[udp] queued send: {}", uv_strerror(status));
-    delete static_cast<SendReq*>(r->data);
+    auto* done = static_cast<SendReq*>(r->data);
+    --*done->queued;
+    delete done;
   });
   if (rc != 0) {
     ++stats_.send_errors;
     delete req;
     return;
   }
+  ++queued_sends_;
   ++stats_.send_queued;
 }
 
