@@ -44,9 +44,11 @@ resolver::ForwardPolicy forward_policy(const config::Config& cfg) {
 }
 
 std::unique_ptr<client::CaresForwarder> make_forwarder(const config::Config& cfg,
-                                                       uv_loop_t* loop) {
+                                                       uv_loop_t* loop,
+                                                       client::UpstreamObserver* observer) {
   client::ForwarderOptions fo;
   fo.edns_payload = cfg.server.udp_payload_size;
+  fo.observer = observer;
   return std::make_unique<client::CaresForwarder>(loop, forward_policy(cfg),
                                                   util::SystemRandom::instance(), fo);
 }
@@ -64,9 +66,10 @@ resolver::QnameMinimisation qmin(config::QnameMinimisation m) {
 // iterator refers to; members are declared so that the iterator dies before what it uses.
 class RecursiveResolver final : public resolver::Resolver {
  public:
-  RecursiveResolver(const config::Config& cfg, uv_loop_t* loop, server::Scheduler& timers)
+  RecursiveResolver(const config::Config& cfg, uv_loop_t* loop, server::Scheduler& timers,
+                    client::UpstreamObserver* observer)
       : post_(timers),
-        transport_(loop, util::SystemRandom::instance()),
+        transport_(loop, util::SystemRandom::instance(), transport_options(observer)),
         infra_(util::SystemClock::instance()) {
     resolver::IteratorOptions io;
     if (!cfg.resolver.root_hints.empty()) io.root_hints = resolver::load_root_hints(cfg.resolver.root_hints);
@@ -79,8 +82,14 @@ class RecursiveResolver final : public resolver::Resolver {
                                                      util::SystemRandom::instance(), io, infra_);
     if (!cfg.forward.empty()) {
       policy_ = forward_policy(cfg);
-      forwarder_ = make_forwarder(cfg, loop);
+      forwarder_ = make_forwarder(cfg, loop, observer);
     }
+  }
+
+  static client::TransportOptions transport_options(client::UpstreamObserver* observer) {
+    client::TransportOptions o;
+    o.observer = observer;
+    return o;
   }
 
   ~RecursiveResolver() override {
@@ -117,10 +126,11 @@ class RecursiveResolver final : public resolver::Resolver {
 }  // namespace
 
 std::unique_ptr<resolver::Resolver> make_resolver(const config::Config& cfg, uv_loop_t* loop,
-                                                  server::Scheduler& scheduler) {
-  if (cfg.resolver.mode == config::ResolverMode::Forward) return make_forwarder(cfg, loop);
+                                                  server::Scheduler& scheduler,
+                                                  client::UpstreamObserver* observer) {
+  if (cfg.resolver.mode == config::ResolverMode::Forward) return make_forwarder(cfg, loop, observer);
   try {
-    return std::make_unique<RecursiveResolver>(cfg, loop, scheduler);
+    return std::make_unique<RecursiveResolver>(cfg, loop, scheduler, observer);
   } catch (const std::runtime_error& e) {
     if (!cfg.resolver.root_hints.empty())
       throw std::runtime_error("resolver.root-hints " + cfg.resolver.root_hints + ": " + e.what());

@@ -10,13 +10,17 @@
 
 #include <memory>
 
+#include "client/upstream_observer.hpp"
 #include "config/config.hpp"
 #include "resolver/resolver.hpp"
 #include "server/scheduler.hpp"
 
 namespace tern::daemon {
 
+// `observer` (may be nullptr) receives per-upstream counts from the transport and the
+// forwarder; it must outlive the resolver (the daemon passes server::Metrics).
 std::unique_ptr<resolver::Resolver> make_resolver(const config::Config& cfg, uv_loop_t* loop,
-                                                  server::Scheduler& scheduler);
+                                                  server::Scheduler& scheduler,
+                                                  client::UpstreamObserver* observer);
 
 }  // namespace tern::daemon

@@ -1,6 +1,7 @@
 #include "run.hpp"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -89,7 +90,7 @@ struct Daemon {
     std::unique_ptr<resolver::Resolver> resolver;
     if (resolver_config_changed(cfg, next)) {
       try {
-        resolver = make_resolver(next, &loop, srv->scheduler());
+        resolver = make_resolver(next, &loop, srv->scheduler(), &ops->metrics());
       } catch (const std::exception& e) {
         spdlog::error("[daemon] reload failed: {}: still serving with the previous configuration",
                       e.what());
@@ -124,6 +125,7 @@ server::ServerOptions server_options(const config::Config& cfg) {
   p.chaos_version = cfg.server.chaos.version;
   p.chaos_identity = cfg.server.chaos.identity;
   p.max_concurrent = cfg.resolver.max_concurrent;
+  p.max_waiting_clients = cfg.resolver.max_waiting_clients;
   p.serve_stale = cfg.cache.serve_stale.enabled;
   p.client_timeout_ms = ms(cfg.cache.serve_stale.client_timeout);
   p.prefetch = cfg.cache.prefetch;
@@ -146,17 +148,27 @@ int run(const CliOptions& cli, const config::Config& cfg) {
   // A client that hangs up mid-write is an error code, not a death.
   if (::signal(SIGPIPE, SIG_IGN) == SIG_ERR) spdlog::warn("[daemon] cannot ignore SIGPIPE");
 
-  // ternd.socket passes bound sockets (LISTEN_FDS). The listeners cannot adopt an inherited
-  // socket yet (that needs uv_udp_open/uv_tcp_open in UdpListener/TcpListener), so say so
-  // plainly instead of failing later with "address already in use".
+  // ternd.socket passes bound sockets (LISTEN_FDS): they are served as they are, and
+  // server.listen endpoints they cover are not bound again (Server::start).
+  std::vector<server::AdoptedSocket> adopted;
   if (auto inherited = take_listen_fds(); !inherited) {
     spdlog::critical("[daemon] socket activation: {}", to_string(inherited.error()));
     return 1;
-  } else if (!inherited->empty()) {
-    for (const auto& s : *inherited) ::close(s.fd);
-    spdlog::critical("[daemon] systemd passed {} sockets (ternd.socket), but this ternd binds "
-                     "server.listen itself: disable ternd.socket", inherited->size());
-    return 1;
+  } else {
+    for (const auto& s : *inherited) {
+      const bool inet = s.family == AF_INET || s.family == AF_INET6;
+      if (!inet || (s.type != SOCK_DGRAM && s.type != SOCK_STREAM)) {
+        spdlog::critical("[daemon] socket activation: fd {} (\"{}\") is not an IPv4/IPv6 UDP or "
+                         "TCP socket; ternd.socket may only hold ListenDatagram= and "
+                         "ListenStream= lines", s.fd, s.name);
+        for (const auto& t : *inherited) ::close(t.fd);
+        return 1;
+      }
+      spdlog::info("[daemon] socket activation: fd {} {} ({}, name \"{}\") from systemd", s.fd,
+                   s.local ? s.local->to_string() : std::string("?"),
+                   s.type == SOCK_DGRAM ? "udp" : "tcp", s.name);
+      adopted.push_back({s.fd, s.type == SOCK_DGRAM ? server::Protocol::Udp : server::Protocol::Tcp});
+    }
   }
 
   auto d = std::make_unique<Daemon>();
@@ -171,14 +183,15 @@ int run(const CliOptions& cli, const config::Config& cfg) {
   d->ops = std::make_unique<Operations>(&d->loop, util::SystemClock::instance(), TERN_VERSION);
   int status = 0;
   try {
-    d->srv->set_resolver(make_resolver(cfg, &d->loop, d->srv->scheduler()));
+    d->srv->set_resolver(
+        make_resolver(cfg, &d->loop, d->srv->scheduler(), &d->ops->metrics()));
     d->srv->set_metrics(&d->ops->metrics());  // queries, latency, TCP connections -> /metrics
   } catch (const std::exception& e) {
     spdlog::critical("[daemon] cannot start the resolver: {}", e.what());
     status = 1;
   }
   if (status == 0) {
-    if (auto started = d->srv->start(); !started) {
+    if (auto started = d->srv->start(std::move(adopted)); !started) {
       for (const auto& e : started.error()) spdlog::critical("[server] {}", e);
       status = 1;
     }
@@ -192,6 +205,7 @@ int run(const CliOptions& cli, const config::Config& cfg) {
     hooks.set_log_level = [](config::LogLevel l) { set_log_level(l); };
     hooks.stats_extra = [&pstats](server::JsonWriter& w) { write_pipeline_stats(w, pstats); };
     add_pipeline_collector(d->ops->metrics(), pstats);
+    add_udp_collector(d->ops->metrics(), *d->srv);
     if (auto started = d->ops->start(cfg, d->srv->cache(), std::move(hooks)); !started) {
       spdlog::critical("[daemon] {}", started.error());
       status = 1;

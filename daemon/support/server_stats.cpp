@@ -25,8 +25,14 @@ constexpr Field kFields[] = {
     {"resolutions", "Resolutions started.", &server::PipelineStats::resolutions},
     {"stale_answers", "Replies served from expired data (RFC 8767).", &server::PipelineStats::stale_answers},
     {"prefetches", "Background refreshes started.", &server::PipelineStats::prefetches},
-    {"over_limit", "SERVFAIL because resolver.max-concurrent resolutions were in flight.",
+    {"over_limit",
+     "SERVFAIL because resolver.max-concurrent resolutions or resolver.max-waiting-clients "
+     "waiting clients were in flight.",
      &server::PipelineStats::over_limit},
+    {"shed", "Misses given no new resolution because their UDP socket's queue was backlogged.",
+     &server::PipelineStats::shed},
+    {"shed_dropped", "Shed misses given no reply (no stale data to answer with).",
+     &server::PipelineStats::shed_dropped},
     {"rate_limited", "UDP queries over server.rate-limit.", &server::PipelineStats::rate_limited},
     {"rate_dropped", "Rate-limited queries given no reply.", &server::PipelineStats::rate_dropped},
     {"rate_slipped", "Rate-limited queries given a TC=1 reply (slip).", &server::PipelineStats::rate_slipped},
@@ -40,6 +46,30 @@ void add_pipeline_collector(server::Metrics& metrics, const server::PipelineStat
       const std::string name = std::string("tern_pipeline_") + f.key + "_total";
       e.family(name, f.help, server::MetricType::Counter);
       e.sample(name, {}, stats.*f.member);
+    }
+  });
+}
+
+void add_udp_collector(server::Metrics& metrics, const server::Server& srv) {
+  struct UdpField {
+    const char* name;
+    const char* help;
+    uint64_t server::UdpStats::*member;
+  };
+  static constexpr UdpField kUdp[] = {
+      {"tern_udp_received_total", "Datagrams read from the UDP listeners.", &server::UdpStats::received},
+      {"tern_udp_backlogged_total", "Queries read while their socket's receive queue was backlogged.",
+       &server::UdpStats::backlogged},
+      {"tern_udp_kernel_drops_total", "Datagrams the kernel dropped on the UDP listeners (queue full).",
+       &server::UdpStats::kernel_drops},
+      {"tern_udp_send_dropped_total", "Replies dropped because the send queue was full.",
+       &server::UdpStats::send_dropped},
+  };
+  metrics.add_collector([&srv](server::Exposition& e) {
+    server::UdpStats s = srv.udp_stats();
+    for (const UdpField& f : kUdp) {
+      e.family(f.name, f.help, server::MetricType::Counter);
+      e.sample(f.name, {}, s.*f.member);
     }
   });
 }

@@ -65,6 +65,7 @@ struct CaresForwarder::Channel {
   bool retired = false;       // takes no new queries; destroyed once in_flight is 0
   std::vector<uint16_t> ids;  // IDs in flight: c-ares matches replies by ID per channel
   std::unordered_map<ares_socket_t, Poll*> polls;
+  UpstreamCounters* counters = nullptr;  // its upstream's, or nullptr
 };
 
 namespace {
@@ -160,7 +161,7 @@ void on_ares_reply(void* arg, int status, int /*timeouts*/, unsigned char* abuf,
 ares_socket_t cares_socket(int domain, int type, int protocol, void* user) noexcept {
   int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd < 0) return ARES_SOCKET_BAD;
-  auto* f = static_cast<CaresForwarder*>(user);
+  CaresForwarder* f = static_cast<CaresForwarder::Channel*>(user)->owner;
   if (type == SOCK_DGRAM && (domain == AF_INET || domain == AF_INET6)) {
     net::Endpoint local{domain == AF_INET6 ? net::Address::v6({}) : net::Address(), 0};
     bool bound = false;
@@ -189,8 +190,15 @@ int cares_connect(ares_socket_t fd, const sockaddr* addr, ares_socklen_t len, vo
 }
 
 ares_ssize_t cares_recvfrom(ares_socket_t fd, void* buf, size_t len, int flags, sockaddr* from,
-                            ares_socklen_t* from_len, void*) noexcept {
-  return ::recvfrom(fd, buf, len, flags, from, from_len);
+                            ares_socklen_t* from_len, void* user) noexcept {
+  ares_ssize_t n = ::recvfrom(fd, buf, len, flags, from, from_len);
+  // c-ares 1.18 passes an address buffer only for UDP reads; its TCP reads (length prefix,
+  // then the rest) have no message boundary to look at here.
+  if (n > 0 && from != nullptr) {
+    auto* c = static_cast<CaresForwarder::Channel*>(user);
+    c->owner->on_datagram(*c, static_cast<const uint8_t*>(buf), static_cast<size_t>(n));
+  }
+  return n;
 }
 
 ares_ssize_t cares_sendv(ares_socket_t fd, const iovec* iov, int count, void*) noexcept {
@@ -228,6 +236,9 @@ CaresForwarder::CaresForwarder(uv_loop_t* loop, resolver::ForwardPolicy policy,
   for (size_t z = 0; z < policy_.zones().size(); ++z) {
     active_[z].assign(policy_.zones()[z].upstreams.size(), nullptr);
     health_.emplace_back(policy_.zones()[z].upstreams.size());
+    UpstreamCounterCache cache(options_.observer);  // one lookup per configured upstream
+    counters_.emplace_back();
+    for (const net::Endpoint& ep : policy_.zones()[z].upstreams) counters_.back().push_back(cache.get(ep));
   }
   timer_ = new uv_timer_t;
   kick_ = new uv_timer_t;
@@ -248,6 +259,19 @@ CaresForwarder::~CaresForwarder() {
 
 uv_loop_t* CaresForwarder::loop() const {
   return loop_;
+}
+
+void CaresForwarder::on_datagram(const Channel& c, const uint8_t* data, size_t len) noexcept {
+  if (c.counters == nullptr) return;
+  // c-ares drops a datagram shorter than a header, or whose ID has no query in flight on this
+  // socket, without a word: count those here. (The socket is connected: the kernel already
+  // dropped datagrams from any other address.)
+  if (len < 12) {
+    ++c.counters->errors;
+    return;
+  }
+  const uint16_t id = static_cast<uint16_t>((uint16_t{data[0]} << 8) | data[1]);
+  if (std::find(c.ids.begin(), c.ids.end(), id) == c.ids.end()) ++c.counters->spoof_attempts;
 }
 
 uint16_t CaresForwarder::random_port() {
@@ -346,7 +370,8 @@ CaresForwarder::Channel* CaresForwarder::open_channel(size_t zone, size_t upstre
     spdlog::error("[fwd] ares_init_options: {}", ares_strerror(rc));
     return nullptr;
   }
-  ares_set_socket_functions(c->ares, &kSocketFunctions, this);
+  ares_set_socket_functions(c->ares, &kSocketFunctions, c.get());
+  c->counters = counters_[zone][upstream];
   ares_addr_port_node node{};
   node.next = nullptr;
   if (ep.address.is_v4()) {
@@ -405,6 +430,7 @@ CaresForwarder::Channel* CaresForwarder::start_attempt(Pending& p) {
     ++c->in_flight;
     ++c->sent;
     ++stats_.attempts;
+    if (c->counters) ++c->counters->queries;
     if (spdlog::should_log(spdlog::level::debug))
       spdlog::debug("[fwd] => {} {} {} id {}", a->upstream.to_string(),
                     p.request.question.qname.to_text(), dns::type_to_text(p.request.question.qtype),
@@ -439,6 +465,12 @@ void CaresForwarder::handle(std::unique_ptr<Attempt> a) {
       ReplyCheck check = check_reply(a->reply, a->id, p.request.question);
       if (check.verdict != ReplyVerdict::Accepted) {
         ++stats_.rejected_replies;
+        if (UpstreamCounters* uc = counters_[p.zone][a->upstream_index]) {
+          if (check.verdict == ReplyVerdict::Malformed)
+            ++uc->errors;
+          else
+            ++uc->spoof_attempts;
+        }
         why = check.verdict == ReplyVerdict::Malformed ? "malformed reply" : "reply not ours";
         break;
       }
@@ -475,6 +507,8 @@ void CaresForwarder::handle(std::unique_ptr<Attempt> a) {
         ++stats_.upstream_timeouts;
       else
         ++stats_.upstream_errors;
+      if (UpstreamCounters* uc = counters_[p.zone][a->upstream_index])
+        ++(a->status == ARES_ETIMEOUT ? uc->timeouts : uc->errors);
       health.on_failure(a->upstream_index, uv_now(loop_));
       why = a->status == ARES_ETIMEOUT ? "timeout" : "connection refused";
       break;
@@ -487,6 +521,7 @@ void CaresForwarder::handle(std::unique_ptr<Attempt> a) {
       break;
     default:  // EBADRESP, ENOMEM, ...
       ++stats_.upstream_errors;
+      if (UpstreamCounters* uc = counters_[p.zone][a->upstream_index]) ++uc->errors;
       why = ares_strerror(a->status);
       break;
   }

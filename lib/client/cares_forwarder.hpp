@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "client/upstream_health.hpp"
+#include "client/upstream_observer.hpp"
 #include "resolver/forward_policy.hpp"
 #include "resolver/resolver.hpp"
 #include "util/random.hpp"
@@ -65,6 +66,17 @@ struct ForwarderOptions {
   // Requests in flight; each needs a share of a socket (an fd) and memory: beyond this the
   // forwarder answers SERVFAIL at once instead of queueing without bound.
   size_t max_outstanding = 2048;
+  // Per-upstream counts for /metrics; must outlive the forwarder. nullptr: Stats only.
+  //   queries: ares_send calls to it; timeouts: ARES_ETIMEOUT; errors: refused connections,
+  //   c-ares errors (EBADRESP...) and replies that do not parse; spoof_attempts: UDP datagrams
+  //   whose ID no query on that socket has in flight (read in our recvfrom, before c-ares drops
+  //   them), and replies c-ares passed whose question our check refuses.
+  // Not visible with c-ares 1.18 (no per-server callback; ares_set_server_state_callback is
+  // 1.29+): a UDP reply with an ID in flight but another question, which c-ares drops
+  // silently, and TCP replies c-ares drops for their ID (its TCP reads have no datagram
+  // boundary to look at). A late reply to a query that already timed out arrives on the same
+  // socket and counts as a spoof attempt, as in Unbound's "unwanted replies".
+  UpstreamObserver* observer = nullptr;
 };
 
 class CaresForwarder final : public resolver::Resolver {
@@ -105,6 +117,8 @@ class CaresForwarder final : public resolver::Resolver {
   struct Pending;
   uv_loop_t* loop() const;
   uint16_t random_port();  // a source port for a new c-ares UDP socket
+  // A UDP datagram read from a channel's socket, before c-ares sees it.
+  void on_datagram(const Channel& c, const uint8_t* data, size_t len) noexcept;
   void on_attempt_done(Attempt* a) noexcept;
   void after_cares() noexcept;  // handle recorded results, reap channels, rearm the timer
 
@@ -133,6 +147,8 @@ class CaresForwarder final : public resolver::Resolver {
   std::unordered_map<uint64_t, std::unique_ptr<Pending>> requests_;
   std::vector<std::unique_ptr<Channel>> channels_;
   std::vector<UpstreamHealth> health_;  // [zone]
+  // [zone][upstream]: that upstream's counters (nullptr without an observer), looked up once.
+  std::vector<std::vector<UpstreamCounters*>> counters_;
   // [zone][upstream]: the channel that takes new queries.
   std::vector<std::vector<Channel*>> active_;
   // Results recorded by c-ares callbacks, handled after c-ares returns.

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <cstring>
 #include <exception>
 #include <optional>
@@ -11,6 +13,7 @@
 #include "net/endpoint.hpp"
 #include "net/sockaddr.hpp"
 #include "util/bug.hpp"
+#include "util/recycled.hpp"
 
 namespace tern::client {
 
@@ -22,6 +25,7 @@ namespace {
 
 constexpr size_t kRxSize = 65536;         // the largest UDP payload, so nothing is cut
 constexpr size_t kMaxTcpMessage = 65535;  // RFC 1035 §4.2.2: a 16-bit length
+constexpr int kMaxDrainOnTimeout = 8;     // datagrams read from a query's socket at its timeout
 
 enum class Delivery : uint8_t {
   Now,      // call the handler at once (we are in a libuv callback, not in send/cancel)
@@ -30,7 +34,7 @@ enum class Delivery : uint8_t {
 
 }  // namespace
 
-struct NetTransport::Query {
+struct NetTransport::Query : util::Recycled<NetTransport::Query, 4096> {
   NetTransport* owner = nullptr;  // nullptr once the transport is gone: handler is dropped
   Handle handle = 0;
   resolver::UpstreamQuery query;
@@ -39,6 +43,7 @@ struct NetTransport::Query {
   std::vector<uint8_t> out;  // the encoded query; over TCP with its 2-octet length first
   std::vector<uint8_t> in;   // TCP octets received and not yet consumed
   uint64_t started_ms = 0;
+  UpstreamCounters* counters = nullptr;  // this server's, from the observer; may be nullptr
   bool saw_malformed = false;
   bool finished = false;
   int open_handles = 0;
@@ -111,9 +116,14 @@ static void finish(Query& q, UpstreamReply reply, Delivery delivery) {
         break;
       case TransportStatus::Timeout:
         ++s.timeouts;
+        if (q.counters) ++q.counters->timeouts;
         break;
       case TransportStatus::NetworkError:
         ++s.network_errors;
+        if (q.counters) ++q.counters->errors;
+        break;
+      case TransportStatus::LocalError:
+        ++s.local_errors;
         break;
       case TransportStatus::Malformed:
       case TransportStatus::Cancelled:
@@ -137,18 +147,28 @@ NetTransport::Stats& stats_of(Query& q) {
   return q.owner->mutable_stats();
 }
 
+void count_spoof(Query& q) {
+  ++stats_of(q).spoof_attempts;
+  if (q.counters) ++q.counters->spoof_attempts;
+}
+
+void count_malformed(Query& q) {
+  ++stats_of(q).malformed;
+  if (q.counters) ++q.counters->errors;
+}
+
 // Examines one complete message from the server. Returns true when the query is finished.
 bool consider(Query& q, std::span<const uint8_t> wire, Protocol protocol) {
   ReplyCheck c = check_reply(wire, q.id, q.query.question);
   switch (c.verdict) {
     case ReplyVerdict::NotOurs:
-      ++stats_of(q).spoof_attempts;
+      count_spoof(q);
       if (spdlog::should_log(spdlog::level::debug))
         spdlog::debug("[net] <= {} {} ignored: not the reply (ID/question/QR)",
                       q.query.server.to_string(), q.query.question.qname.to_text());
       return false;
     case ReplyVerdict::Malformed:
-      ++stats_of(q).malformed;
+      count_malformed(q);
       if (protocol == Protocol::Tcp) {
         // A stream cannot resynchronise after a message it cannot read.
         UpstreamReply r{TransportStatus::Malformed, std::nullopt, q.elapsed_ms(q.owner->loop())};
@@ -166,8 +186,53 @@ bool consider(Query& q, std::span<const uint8_t> wire, Protocol protocol) {
   return false;
 }
 
+// Errors of our own side (resource exhaustion) say nothing about the server; the rest
+// (unreachable, refused, reset) do.
+TransportStatus error_status(int uv_status) {
+  switch (uv_status) {
+    case UV_EMFILE:
+    case UV_ENFILE:
+    case UV_ENOBUFS:
+    case UV_ENOMEM:
+    case UV_EAGAIN:
+    case UV_EADDRINUSE:
+    case UV_EADDRNOTAVAIL:
+      return TransportStatus::LocalError;
+    default:
+      return TransportStatus::NetworkError;
+  }
+}
+
+void on_udp_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
+                 unsigned flags) noexcept;
+
+// libuv runs expired timers before it polls for I/O, so after an iteration that took longer
+// than a query's timeout (a burst of work, or a CPU-starved host) the timer fires while the
+// reply already sits in the socket. Read what is there before calling it a timeout: a
+// false timeout would back the server off and, repeated, hold a healthy server down.
+void drain_udp(Query& q) {
+  uv_os_fd_t fd;
+  if (!q.udp_open || uv_fileno(reinterpret_cast<uv_handle_t*>(&q.udp), &fd) != 0) return;
+  for (int i = 0; i < kMaxDrainOnTimeout && !q.finished; ++i) {
+    sockaddr_storage from{};
+    socklen_t from_len = sizeof from;
+    uint8_t* rx = q.owner->rx_buffer();
+    const ssize_t n = ::recvfrom(fd, rx, kRxSize, MSG_DONTWAIT | MSG_TRUNC,
+                                 reinterpret_cast<sockaddr*>(&from), &from_len);
+    if (n < 0) return;  // EAGAIN: nothing waiting; an error is left to the timeout
+    const bool cut = static_cast<size_t>(n) > kRxSize;
+    uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(rx), static_cast<unsigned>(kRxSize));
+    const uint64_t finished_before = stats_of(q).replies;
+    on_udp_recv(&q.udp, cut ? static_cast<ssize_t>(kRxSize) : n, &buf,
+                reinterpret_cast<const sockaddr*>(&from), cut ? unsigned{UV_UDP_PARTIAL} : 0u);
+    if (q.finished && stats_of(q).replies > finished_before) ++stats_of(q).late_replies;
+  }
+}
+
 void on_timeout(uv_timer_t* t) noexcept {
   auto& q = *static_cast<Query*>(t->data);
+  drain_udp(q);
+  if (q.finished) return;
   // A right-ID datagram that did not parse says the server is alive but broken.
   UpstreamReply r{q.saw_malformed ? TransportStatus::Malformed : TransportStatus::Timeout,
                   std::nullopt, q.elapsed_ms(q.owner->loop())};
@@ -177,7 +242,7 @@ void on_timeout(uv_timer_t* t) noexcept {
 void network_error(Query& q, int uv_status, const char* what) {
   if (spdlog::should_log(spdlog::level::debug))
     spdlog::debug("[net] {} {}: {}", q.query.server.to_string(), what, uv_strerror(uv_status));
-  UpstreamReply r{TransportStatus::NetworkError, std::nullopt, q.elapsed_ms(q.owner->loop())};
+  UpstreamReply r{error_status(uv_status), std::nullopt, q.elapsed_ms(q.owner->loop())};
   finish(q, std::move(r), Delivery::Now);
 }
 
@@ -199,11 +264,11 @@ void on_udp_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr
   auto from = net::from_sockaddr(
       addr, addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   if (!from || *from != q.query.server) {
-    ++stats_of(q).spoof_attempts;
+    count_spoof(q);
     return;
   }
   if (flags & UV_UDP_PARTIAL) {  // cannot happen with a 64 KiB buffer; never parse a cut one
-    ++stats_of(q).malformed;
+    count_malformed(q);
     q.saw_malformed = true;
     return;
   }
@@ -268,7 +333,8 @@ void on_tcp_connected(uv_connect_t* req, int status) noexcept {
 }  // namespace
 
 NetTransport::NetTransport(uv_loop_t* loop, util::Random& random, TransportOptions options)
-    : loop_(loop), random_(random), options_(options), rx_(new uint8_t[kRxSize]) {}
+    : loop_(loop), random_(random), options_(options), counters_(options.observer),
+      rx_(new uint8_t[kRxSize]) {}
 
 NetTransport::~NetTransport() {
   // Queries still in flight lose their handler (its owner may be gone too) and close; those
@@ -302,10 +368,12 @@ resolver::Transport::Handle NetTransport::send(const resolver::UpstreamQuery& qu
   queries_.emplace(h, q);  // until its last handle has closed
   if (over_cap) {
     ++stats_.overloaded;
-    finish(*q, {TransportStatus::NetworkError, std::nullopt, 0}, Delivery::OnClose);
+    finish(*q, {TransportStatus::LocalError, std::nullopt, 0}, Delivery::OnClose);
     return h;
   }
 
+  // Counted per server from here on (an overloaded refusal above never reached it).
+  q->counters = counters_.get(query.server);
   q->id = random_.next_u16();
   QueryFlags flags;
   flags.recursion_desired = query.recursion_desired;
@@ -314,7 +382,7 @@ resolver::Transport::Handle NetTransport::send(const resolver::UpstreamQuery& qu
   flags.dnssec_ok = query.dnssec_ok;
   std::vector<uint8_t> wire = encode_query(q->id, query.question, flags);
   if (wire.empty() || wire.size() > kMaxTcpMessage) {
-    finish(*q, {TransportStatus::NetworkError, std::nullopt, 0}, Delivery::OnClose);
+    finish(*q, {TransportStatus::LocalError, std::nullopt, 0}, Delivery::OnClose);
     return h;
   }
   if (query.protocol == Protocol::Udp) {
@@ -333,7 +401,7 @@ resolver::Transport::Handle NetTransport::send(const resolver::UpstreamQuery& qu
 void NetTransport::fail_start(Query& q, int uv_status, const char* what) {
   if (spdlog::should_log(spdlog::level::debug))
     spdlog::debug("[net] {} {}: {}", q.query.server.to_string(), what, uv_strerror(uv_status));
-  finish(q, {TransportStatus::NetworkError, std::nullopt, 0}, Delivery::OnClose);
+  finish(q, {error_status(uv_status), std::nullopt, 0}, Delivery::OnClose);
 }
 
 void NetTransport::start_udp(Query& q) {
@@ -376,6 +444,7 @@ void NetTransport::start_udp(Query& q) {
   rc = uv_udp_send(&q.send_req, &q.udp, &b, 1, nullptr, on_udp_sent);
   if (rc < 0) return fail_start(q, rc, "udp send");
   ++stats_.udp_sent;
+  if (q.counters) ++q.counters->queries;
   uv_timer_start(&q.timer, on_timeout, q.query.timeout_ms, 0);
   if (spdlog::should_log(spdlog::level::trace))
     spdlog::trace("[net] => {} {} {} udp id {}", q.query.server.to_string(),
@@ -394,6 +463,7 @@ void NetTransport::start_tcp(Query& q) {
   rc = uv_tcp_connect(&q.connect_req, &q.tcp, server.get(), on_tcp_connected);
   if (rc < 0) return fail_start(q, rc, "tcp connect");
   ++stats_.tcp_sent;
+  if (q.counters) ++q.counters->queries;
   uv_timer_start(&q.timer, on_timeout, q.query.timeout_ms, 0);
   if (spdlog::should_log(spdlog::level::trace))
     spdlog::trace("[net] => {} {} {} tcp id {}", q.query.server.to_string(),

@@ -24,6 +24,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "client/upstream_observer.hpp"
 #include "resolver/transport.hpp"
 #include "util/random.hpp"
 
@@ -42,6 +43,9 @@ inline constexpr unsigned kBindAttempts = 16;
 
 struct TransportOptions {
   size_t max_outstanding = kDefaultMaxOutstanding;
+  // Per-server counts (queries, timeouts, spoof attempts, errors), e.g. for /metrics; must
+  // outlive the transport. nullptr: only the totals in Stats.
+  UpstreamObserver* observer = nullptr;
 };
 
 class NetTransport final : public resolver::Transport {
@@ -54,6 +58,8 @@ class NetTransport final : public resolver::Transport {
     uint64_t malformed = 0;       // right source and ID, does not parse
     uint64_t timeouts = 0;
     uint64_t network_errors = 0;   // send/connect/recv failures (ICMP unreachable, RST, ...)
+    uint64_t local_errors = 0;     // could not send: out of sockets/buffers, over the cap
+    uint64_t late_replies = 0;     // replies found waiting in the socket when the timer fired
     uint64_t overloaded = 0;       // refused because max_outstanding queries were in flight
     uint64_t port_collisions = 0;  // random source ports found in use and redrawn
   };
@@ -91,6 +97,7 @@ class NetTransport final : public resolver::Transport {
   // Every query from send() until its last handle has closed; `finished` marks the closing ones.
   std::unordered_map<Handle, Query*> queries_;
   Stats stats_;
+  UpstreamCounterCache counters_;
   std::unique_ptr<uint8_t[]> rx_;  // one receive buffer: libuv pairs alloc and recv callbacks
 };
 

@@ -88,6 +88,8 @@ struct ResolverOptions {
   bool query_ipv4 = true;  // send queries to authoritative servers over IPv4
   bool query_ipv6 = true;  // ... and over IPv6
   uint32_t max_concurrent = 10000;
+  // Clients waiting for resolutions (coalesced ones included); more are SERVFAILed at once.
+  uint32_t max_waiting_clients = 20000;
 
   friend bool operator==(const ResolverOptions&, const ResolverOptions&) = default;
 };

@@ -411,6 +411,7 @@ class Loader {
             {"query-ipv4", flag(r.query_ipv4)},
             {"query-ipv6", flag(r.query_ipv6)},
             {"max-concurrent", count(r.max_concurrent, UINT32_MAX)},
+            {"max-waiting-clients", count(r.max_waiting_clients, UINT32_MAX)},
         });
   }
 

@@ -58,6 +58,8 @@ std::vector<ConfigError> validate(const Config& c, const SourceMap& where) {
   if (!c.resolver.query_ipv4 && !c.resolver.query_ipv6)
     k.fail("resolver.query-ipv6", "query-ipv4 and query-ipv6 cannot both be false");
   if (c.resolver.max_concurrent == 0) k.fail("resolver.max-concurrent", "must be at least 1");
+  if (c.resolver.max_waiting_clients == 0)
+    k.fail("resolver.max-waiting-clients", "must be at least 1");
 
   {
     std::set<std::string> zones;

@@ -15,14 +15,15 @@ constexpr size_t kEntryOverhead = 96;  // list node, hash node, key string, Entr
 InfraCache::InfraCache(const util::Clock& clock, size_t max_bytes)
     : clock_(clock), max_bytes_(max_bytes) {}
 
-std::string InfraCache::key(Kind k, const dns::Name& n) {
-  auto low = n.lowered();
-  std::string s(1, static_cast<char>(k));
-  s.append(low.wire().begin(), low.wire().end());
-  return s;
+InfraCache::Key::Key(Kind k, const dns::Name& n) {
+  const auto low = n.lowered();
+  const auto wire = low.wire();
+  buf_[0] = static_cast<char>(k);
+  std::copy(wire.begin(), wire.end(), buf_.begin() + 1);
+  size_ = 1 + wire.size();
 }
 
-InfraCache::Entry* InfraCache::live(const std::string& k) {
+InfraCache::Entry* InfraCache::live(std::string_view k) {
   Entry* e = map_.find(k);
   if (!e) return nullptr;
   if (e->expires > clock_.wall_seconds()) return e;
@@ -31,11 +32,11 @@ InfraCache::Entry* InfraCache::live(const std::string& k) {
   return nullptr;
 }
 
-void InfraCache::store(const std::string& k, Entry e) {
+void InfraCache::store(std::string_view k, Entry e) {
   e.bytes += kEntryOverhead + k.size();
   if (const Entry* old = map_.peek(k)) bytes_ -= old->bytes;
   bytes_ += e.bytes;
-  map_.put(k, std::move(e));
+  map_.put(std::string(k), std::move(e));
   while (bytes_ > max_bytes_ && !map_.empty()) {
     bytes_ -= map_.coldest().second.bytes;
     map_.pop_coldest();
@@ -49,11 +50,11 @@ void InfraCache::put_delegation(const dns::Name& zone, const std::vector<dns::Na
   e.expires = clock_.wall_seconds() + clamp_ttl(ttl);
   e.bytes = zone.wire_size() + ns.size() * sizeof(dns::Name);
   e.value = Delegation{zone, ns};
-  store(key(Kind::Delegation, zone), std::move(e));
+  store(Key(Kind::Delegation, zone).view(), std::move(e));
 }
 
 std::optional<Delegation> InfraCache::delegation(const dns::Name& zone) {
-  if (Entry* e = live(key(Kind::Delegation, zone))) return std::get<Delegation>(e->value);
+  if (Entry* e = live(Key(Kind::Delegation, zone).view())) return std::get<Delegation>(e->value);
   return std::nullopt;
 }
 
@@ -78,12 +79,12 @@ void InfraCache::put_addresses(const dns::Name& host, net::Family family,
         std::find(set.addrs.begin(), set.addrs.end(), a) == set.addrs.end())
       set.addrs.push_back(a);
   e.value = std::move(set);
-  store(key(family == net::Family::V4 ? Kind::A : Kind::AAAA, host), std::move(e));
+  store(Key(family == net::Family::V4 ? Kind::A : Kind::AAAA, host).view(), std::move(e));
 }
 
 std::optional<std::vector<net::Address>> InfraCache::addresses(const dns::Name& host,
                                                                  net::Family family) {
-  if (Entry* e = live(key(family == net::Family::V4 ? Kind::A : Kind::AAAA, host)))
+  if (Entry* e = live(Key(family == net::Family::V4 ? Kind::A : Kind::AAAA, host).view()))
     return std::get<AddrSet>(e->value).addrs;
   return std::nullopt;
 }
@@ -96,14 +97,13 @@ void InfraCache::put_nxdomain(const dns::Name& name, const dns::ResourceRecord& 
   e.expires = clock_.wall_seconds() + ttl;
   e.bytes = name.wire_size() + soa.rdata.size() + sizeof(dns::ResourceRecord);
   e.value = NxEntry{soa};
-  store(key(Kind::NxDomain, name), std::move(e));
+  store(Key(Kind::NxDomain, name).view(), std::move(e));
 }
 
 std::optional<NxDomainCut> InfraCache::find_nxdomain(const dns::Name& name) {
   dns::Name cur = name;
   for (;;) {
-    std::string k = key(Kind::NxDomain, cur);
-    if (Entry* e = live(k)) {
+    if (Entry* e = live(Key(Kind::NxDomain, cur).view())) {
       NxDomainCut cut{cur, std::get<NxEntry>(e->value).soa};
       int64_t left = e->expires - clock_.wall_seconds();
       cut.soa.ttl = static_cast<uint32_t>(std::min<int64_t>(left, cut.soa.ttl));

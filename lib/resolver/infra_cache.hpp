@@ -8,9 +8,11 @@
 // Invariant: bytes_used() <= max_bytes after every call; least recently used entries go first.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -68,14 +70,23 @@ class InfraCache {
     std::variant<Delegation, AddrSet, NxEntry> value;
   };
   enum class Kind : char { Delegation = 'D', A = '4', AAAA = '6', NxDomain = 'N' };
-  static std::string key(Kind k, const dns::Name& n);
-  Entry* live(const std::string& key);
-  void store(const std::string& key, Entry e);
+  // Kind, then the owner's lowered wire form: built on the stack, no allocation per lookup.
+  class Key {
+   public:
+    Key(Kind k, const dns::Name& n);
+    std::string_view view() const { return {buf_.data(), size_}; }
+
+   private:
+    std::array<char, 1 + dns::kMaxNameWire> buf_;
+    size_t size_ = 0;
+  };
+  Entry* live(std::string_view key);
+  void store(std::string_view key, Entry e);
 
   const util::Clock& clock_;
   size_t max_bytes_;
   size_t bytes_ = 0;
-  LruMap<std::string, Entry> map_;
+  LruMap<std::string, Entry, StringKeyHash> map_;
 };
 
 }  // namespace tern::resolver

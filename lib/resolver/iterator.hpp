@@ -57,6 +57,7 @@ struct IteratorStats {
   uint64_t records_scrubbed = 0, lame_marks = 0, primings = 0, budget_exceeded = 0;
   uint64_t nxdomain_cut_hits = 0;  // RFC 8020 answers without a query
   uint64_t overloaded = 0;         // refused for max_concurrent
+  uint64_t local_errors = 0;       // upstream queries our side could not send (not the server's)
 };
 
 class Resolution;

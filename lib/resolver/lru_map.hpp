@@ -1,25 +1,37 @@
 // LruMap: a hash map that remembers use order, for the iterator's bounded tables (server
 // statistics, infra cache). find() refreshes an entry; the caller evicts from the cold end.
 // Invariant: order_ and index_ always hold the same keys.
+// With a transparent Hash (StringKeyHash) find/peek/erase take a std::string_view, so a lookup
+// built in a stack buffer allocates nothing.
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <list>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
 namespace tern::resolver {
 
-template <class K, class V, class Hash = std::hash<K>>
+struct StringKeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+template <class K, class V, class Hash = std::hash<K>, class Eq = std::equal_to<>>
 class LruMap {
  public:
-  V* find(const K& key) {
+  template <class Q = K>
+  V* find(const Q& key) {
     auto it = index_.find(key);
     if (it == index_.end()) return nullptr;
     order_.splice(order_.begin(), order_, it->second);
     return &it->second->second;
   }
-  const V* peek(const K& key) const {
+  template <class Q = K>
+  const V* peek(const Q& key) const {
     auto it = index_.find(key);
     return it == index_.end() ? nullptr : &it->second->second;
   }
@@ -33,7 +45,8 @@ class LruMap {
     index_.emplace(key, order_.begin());
     return order_.front().second;
   }
-  bool erase(const K& key) {
+  template <class Q = K>
+  bool erase(const Q& key) {
     auto it = index_.find(key);
     if (it == index_.end()) return false;
     order_.erase(it->second);
@@ -59,7 +72,7 @@ class LruMap {
 
  private:
   std::list<std::pair<K, V>> order_;
-  std::unordered_map<K, typename std::list<std::pair<K, V>>::iterator, Hash> index_;
+  std::unordered_map<K, typename std::list<std::pair<K, V>>::iterator, Hash, Eq> index_;
 };
 
 }  // namespace tern::resolver

@@ -46,10 +46,18 @@ Name randomise_case(const Name& n, util::Random& random) {
   return r ? *r : n;
 }
 
-std::vector<net::Family> families(const IteratorOptions& o) {
-  std::vector<net::Family> f;
-  if (o.query_ipv4) f.push_back(net::Family::V4);
-  if (o.query_ipv6) f.push_back(net::Family::V6);
+// The address families to look up, without allocating (called for every NS of every step).
+struct Families {
+  std::array<net::Family, 2> list{};
+  size_t n = 0;
+  const net::Family* begin() const { return list.data(); }
+  const net::Family* end() const { return list.data() + n; }
+};
+
+Families families(const IteratorOptions& o) {
+  Families f;
+  if (o.query_ipv4) f.list[f.n++] = net::Family::V4;
+  if (o.query_ipv6) f.list[f.n++] = net::Family::V6;
   return f;
 }
 
@@ -143,6 +151,7 @@ void Resolution::enter_zone(const Name& zone, const std::vector<Name>& ns) {
   have_zone_ = true;
   zone_ = zone;
   ns_.clear();
+  ns_.reserve(std::min<size_t>(ns.size(), kMaxNsPerDelegation));
   reset_step();
   known_labels_ = std::max(known_labels_, zone.label_count());
   if (known_labels_ > sname_.label_count()) known_labels_ = sname_.label_count();
@@ -263,15 +272,17 @@ void Resolution::send(const net::Address& server, Protocol protocol) {
   uq.edns_payload = it_.opts_.edns_payload;
   uq.recursion_desired = false;
   uint64_t left = budget_->deadline_ms - now;
-  uq.timeout_ms = static_cast<uint32_t>(std::min<uint64_t>(sel.timeout_ms(server), left));
+  a.rto_ms = sel.timeout_ms(server);
+  uq.timeout_ms = static_cast<uint32_t>(std::min<uint64_t>(a.rto_ms, left));
 
   attempt_ = a;
   state_ = ResolutionState::Querying;
   sent_at_ms_ = now;
   const uint64_t gen = ++generation_;
-  spdlog::debug("[iter] => {} {} {}{}{}", server.to_string(), a.sent.qname.to_text(),
-               dns::type_to_text(qtype), protocol == Protocol::Tcp ? " tcp" : "",
-               a.edns ? "" : " noedns");
+  if (spdlog::should_log(spdlog::level::debug))  // arguments are built only when logged
+    spdlog::debug("[iter] => {} {} {}{}{}", server.to_string(), a.sent.qname.to_text(),
+                  dns::type_to_text(qtype), protocol == Protocol::Tcp ? " tcp" : "",
+                  a.edns ? "" : " noedns");
   std::weak_ptr<bool> alive = it_.alive_;
   Iterator* iter = &it_;
   const Id id = id_;
@@ -307,13 +318,17 @@ void Resolution::on_reply(uint64_t generation, UpstreamReply reply) {
   auto& stats = it_.stats_;
 
   if (reply.status != TransportStatus::Reply || !reply.message) {
-    spdlog::debug("[iter] <= {} no reply ({})", at.server.to_string(), static_cast<int>(reply.status));
+    if (spdlog::should_log(spdlog::level::debug))
+      spdlog::debug("[iter] <= {} no reply ({})", at.server.to_string(),
+                    static_cast<int>(reply.status));
     if (reply.status == TransportStatus::Timeout) {
       ++stats.timeouts;
-      sel.on_timeout(at.server);
+      sel.on_timeout(at.server, at.rto_ms);
       return server_failed(Failure::Timeout);
     }
-    if (reply.status == TransportStatus::NetworkError) sel.on_timeout(at.server);
+    // Unreachable counts against the server; running out of our own sockets does not.
+    if (reply.status == TransportStatus::NetworkError) sel.on_timeout(at.server, at.rto_ms);
+    if (reply.status == TransportStatus::LocalError) ++stats.local_errors;
     return server_failed(Failure::NoAnswer);
   }
   dns::Message msg = std::move(*reply.message);
@@ -362,10 +377,11 @@ void Resolution::on_reply(uint64_t generation, UpstreamReply reply) {
 
   auto scrubbed = scrub(msg, zone_, at.plain, at.sent.qtype);
   stats.records_scrubbed += scrubbed.dropped;
-  spdlog::debug("[iter] <= {} {} {} rcode {} an {} ns {} ar {} (scrubbed {})",
-               at.server.to_string(), at.plain.to_text(), dns::type_to_text(at.sent.qtype),
-               dns::rcode_to_text(rcode), msg.answer.size(), msg.authority.size(),
-               msg.additional.size(), scrubbed.dropped);
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("[iter] <= {} {} {} rcode {} an {} ns {} ar {} (scrubbed {})",
+                  at.server.to_string(), at.plain.to_text(), dns::type_to_text(at.sent.qtype),
+                  dns::rcode_to_text(rcode), msg.answer.size(), msg.authority.size(),
+                  msg.additional.size(), scrubbed.dropped);
 
   if (kind_ == ResolutionKind::Priming) {
     if (rcode != RCode::NoError) {
@@ -483,8 +499,9 @@ void Resolution::take_referral(const ReplyAnalysis& a) {
     }
   }
   it_.infra_.put_delegation(a.cut, a.ns_names, a.ns_ttl);
-  spdlog::debug("[iter] referral to {} ({} NS, {} glue)", a.cut.to_text(), a.ns_names.size(),
-               a.glue.size());
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("[iter] referral to {} ({} NS, {} glue)", a.cut.to_text(), a.ns_names.size(),
+                  a.glue.size());
   enter_zone(a.cut, a.ns_names);
   step();
 }
@@ -549,7 +566,9 @@ void Resolution::finish_answer(RCode rcode, std::optional<dns::ResourceRecord> s
 }
 
 void Resolution::fail(const char* why) {
-  spdlog::debug("[iter] SERVFAIL {} {}: {}", q_.qname.to_text(), dns::type_to_text(q_.qtype), why);
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("[iter] SERVFAIL {} {}: {}", q_.qname.to_text(), dns::type_to_text(q_.qtype),
+                  why);
   if (budget_->exceeded) ++it_.stats_.budget_exceeded;
   finish(Outcome{Status::ServFail, std::nullopt});
 }

@@ -26,6 +26,7 @@
 #include "dns/message.hpp"
 #include "resolver/iterator.hpp"
 #include "resolver/reply_analysis.hpp"
+#include "util/recycled.hpp"
 
 namespace tern::resolver {
 
@@ -41,7 +42,7 @@ struct Budget {
 enum class ResolutionKind : uint8_t { Client, NsLookup, Priming };
 enum class ResolutionState : uint8_t { Start, WaitPriming, Querying, WaitNsAddresses, Done };
 
-class Resolution {
+class Resolution : public util::Recycled<Resolution, 1024> {
  public:
   using Id = uint64_t;
   Resolution(Iterator& it, Id id, ResolutionKind kind, const dns::Question& q,
@@ -76,6 +77,7 @@ class Resolution {
     bool edns = true;
     bool case_randomised = false;
     bool minimised = false;
+    uint32_t rto_ms = 0;   // the server's RTO when sent (ServerSelection counts per level)
   };
 
   bool family_enabled(const net::Address& a) const;

@@ -1,18 +1,30 @@
 #include "resolver/server_selection.hpp"
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 #include <vector>
 
 namespace tern::resolver {
 namespace {
 
-std::string lame_key(const dns::Name& zone, const net::Address& a) {
-  auto z = zone.lowered();
-  std::string k(z.wire().begin(), z.wire().end());
-  k.push_back(static_cast<char>(a.family()));
-  k.append(a.bytes().begin(), a.bytes().begin() + static_cast<long>(a.size()));
-  return k;
-}
+// Zone (lowered wire form), family, address octets; on the stack: is_lame() runs for every
+// candidate of every step and must not allocate.
+class LameKey {
+ public:
+  LameKey(const dns::Name& zone, const net::Address& a) {
+    const auto z = zone.lowered();
+    auto out = std::copy(z.wire().begin(), z.wire().end(), buf_.begin());
+    *out++ = static_cast<char>(a.family());
+    out = std::copy(a.bytes().begin(), a.bytes().begin() + static_cast<long>(a.size()), out);
+    size_ = static_cast<size_t>(out - buf_.begin());
+  }
+  std::string_view view() const { return {buf_.data(), size_}; }
+
+ private:
+  std::array<char, dns::kMaxNameWire + 1 + 16> buf_;
+  size_t size_ = 0;
+};
 
 }  // namespace
 
@@ -40,11 +52,12 @@ bool ServerSelection::held_down(const net::Address& a) {
 }
 
 bool ServerSelection::is_lame(const dns::Name& zone, const net::Address& a) {
-  auto key = lame_key(zone, a);
-  const int64_t* until = lame_.peek(key);
+  if (lame_.empty()) return false;
+  const LameKey key(zone, a);
+  const int64_t* until = lame_.peek(key.view());
   if (!until) return false;
   if (*until > clock_.wall_seconds()) return true;
-  lame_.erase(key);
+  lame_.erase(key.view());
   return false;
 }
 
@@ -64,13 +77,28 @@ std::optional<size_t> ServerSelection::choose(std::span<const net::Address> cand
   std::vector<std::pair<uint32_t, size_t>> eligible;
   for (size_t i = 0; i < candidates.size(); ++i)
     if (usable(candidates[i], zone)) eligible.emplace_back(score(candidates[i]), i);
-  if (eligible.empty()) return std::nullopt;
+  if (eligible.empty()) return choose_probe(candidates, zone);
   uint32_t best = UINT32_MAX;
   for (auto& e : eligible) best = std::min(best, e.first);
   std::vector<size_t> band;
   for (auto& e : eligible)
     if (e.first <= best + opts_.band_ms) band.push_back(e.second);
   return band[random_.uniform(static_cast<uint32_t>(band.size()))];
+}
+
+std::optional<size_t> ServerSelection::choose_probe(std::span<const net::Address> candidates,
+                                                    const dns::Name& zone) {
+  const uint64_t now = clock_.mono_ms();
+  std::optional<size_t> pick;
+  uint32_t best = UINT32_MAX;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const Host* h = hosts_.peek(candidates[i]);
+    if (h == nullptr || h->held_until_ms <= now || h->next_probe_ms > now) continue;
+    if (is_lame(zone, candidates[i])) continue;
+    if (uint32_t s = score(candidates[i]); s < best) best = s, pick = i;
+  }
+  if (pick) host(candidates[*pick]).next_probe_ms = now + opts_.probe_interval_ms;
+  return pick;
 }
 
 uint32_t ServerSelection::timeout_ms(const net::Address& a) {
@@ -94,23 +122,29 @@ void ServerSelection::on_reply(const net::Address& a, uint32_t rtt_ms) {
   h.held_until_ms = 0;
 }
 
-void ServerSelection::on_timeout(const net::Address& a) {
+void ServerSelection::on_timeout(const net::Address& a, uint32_t sent_rto_ms) {
   Host& h = host(a);
+  if (sent_rto_ms < h.rto) return;  // a parallel query at a level already counted
   h.rto = std::min(h.rto * 2, opts_.max_timeout_ms);  // RFC 6298 §5.5 back-off
   ++h.timeouts;
-  if (h.timeouts >= opts_.hold_down_after)
-    h.held_until_ms = clock_.mono_ms() + opts_.hold_down_ms;
+  if (h.timeouts >= opts_.hold_down_after) {
+    const uint64_t now = clock_.mono_ms();
+    if (h.held_until_ms <= now) h.next_probe_ms = now + opts_.probe_interval_ms;
+    h.held_until_ms = now + opts_.hold_down_ms;
+  }
 }
 
 void ServerSelection::mark_lame(const dns::Name& zone, const net::Address& a) {
-  lame_.put(lame_key(zone, a), clock_.wall_seconds() + opts_.lame_ttl_s);
+  lame_.put(std::string(LameKey(zone, a).view()), clock_.wall_seconds() + opts_.lame_ttl_s);
   trim();
 }
 
-void ServerSelection::set_no_0x20(const net::Address& a) { host(a).no_0x20 = true; }
+void ServerSelection::set_no_0x20(const net::Address& a) {
+  host(a).no_0x20_until = clock_.wall_seconds() + opts_.no_0x20_ttl_s;
+}
 bool ServerSelection::no_0x20(const net::Address& a) {
   const Host* h = hosts_.peek(a);
-  return h && h->no_0x20;
+  return h && h->no_0x20_until > clock_.wall_seconds();
 }
 void ServerSelection::set_no_edns(const net::Address& a) { host(a).no_edns = true; }
 bool ServerSelection::no_edns(const net::Address& a) {

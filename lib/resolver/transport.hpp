@@ -34,6 +34,8 @@ enum class TransportStatus : uint8_t {
   Reply,         // message holds a parsed, matched reply
   Timeout,       // nothing acceptable arrived in time
   NetworkError,  // the send or connect failed (unreachable, refused, reset)
+  LocalError,    // our side could not send: out of sockets/buffers/ports, or over the cap on
+                 // outstanding queries; says nothing about the server
   Malformed,     // a matching-ID reply from the right source that does not parse (UDP: counted,
                  // the query keeps waiting until timeout; TCP: the connection's reply)
   Cancelled,     // cancel() was called

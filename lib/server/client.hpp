@@ -23,6 +23,9 @@ struct ClientRef {
   Protocol protocol = Protocol::Udp;
   ReplySink* sink = nullptr;
   uint64_t connection = 0;  // TCP connection id; 0 for UDP
+  // UDP: the listener's kernel receive queue was backlogged when this query was read (the loop
+  // is behind its clients), so the pipeline starts no new resolution for it (it sheds it).
+  bool backlogged = false;
 };
 
 class ReplySink {

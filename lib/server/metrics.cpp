@@ -229,13 +229,17 @@ uint64_t Metrics::rcode_total(uint16_t rcode) const {
   return sum;
 }
 
-UpstreamCounters& Metrics::upstream(std::string_view server) {
-  std::string key(server);
-  if (auto it = upstreams_.find(key); it != upstreams_.end()) return *it->second;
+UpstreamCounters& Metrics::upstream(const net::Endpoint& server) {
+  if (auto it = upstreams_.find(server); it != upstreams_.end()) return *it->second;
   if (upstreams_.size() >= kMaxUpstreamSeries) return upstream_other_;
-  auto [it, inserted] = upstreams_.emplace(std::move(key), std::make_unique<UpstreamCounters>());
+  auto [it, inserted] = upstreams_.emplace(server, std::make_unique<UpstreamCounters>());
   (void)inserted;
   return *it->second;
+}
+
+UpstreamCounters& Metrics::upstream(std::string_view server) {
+  auto ep = net::parse_endpoint(server);
+  return ep ? upstream(*ep) : upstream_other_;
 }
 
 void Metrics::add_collector(std::function<void(Exposition&)> collector) {
@@ -326,11 +330,13 @@ void Metrics::render(std::string& out) const {
     e.sample("tern_cache_size_bytes", {}, c.bytes);
   }
 
-  std::vector<std::pair<std::string_view, const UpstreamCounters*>> ups;
+  std::vector<std::pair<std::string, const UpstreamCounters*>> ups;
   ups.reserve(upstreams_.size() + 1);
-  for (const auto& [name, counters] : upstreams_) ups.emplace_back(name, counters.get());
+  for (const auto& [server, counters] : upstreams_) ups.emplace_back(server.to_string(), counters.get());
   std::sort(ups.begin(), ups.end());
-  if (upstreams_.size() >= kMaxUpstreamSeries) ups.emplace_back("other", &upstream_other_);
+  const UpstreamCounters& o = upstream_other_;
+  if (upstreams_.size() >= kMaxUpstreamSeries || o.queries + o.timeouts + o.spoof_attempts + o.errors > 0)
+    ups.emplace_back("other", &upstream_other_);
   struct Field {
     const char* name;
     const char* help;

@@ -6,8 +6,8 @@
 // on the miss path, and it is capped so a resolver that meets many servers cannot grow it
 // without bound. Rendering (a scrape every few seconds) may allocate freely.
 //
-// Callers: server/ pipeline and listeners (query_answered, tcp_*), client/ (upstream()),
-// the daemon (cache reader, collectors for other modules' stats), metrics_http (render()).
+// Callers: server/ pipeline and listeners (query_answered, tcp_*), client/ transports
+// (through client::UpstreamObserver, handed to them by the daemon), the daemon (cache reader, collectors for other modules' stats), metrics_http (render()).
 // Invariant: every family render() writes has HELP and TYPE lines and unique label sets, so
 // `promtool check metrics` accepts the output.
 #pragma once
@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "client/upstream_observer.hpp"
 #include "net/endpoint.hpp"
 
 namespace tern::server {
@@ -77,13 +78,9 @@ struct Histogram {
   void observe(uint64_t us) noexcept;
 };
 
-// Per upstream server (client/ counts these on the miss path).
-struct UpstreamCounters {
-  uint64_t queries = 0;         // queries sent
-  uint64_t timeouts = 0;        // no reply in time
-  uint64_t spoof_attempts = 0;  // replies with a wrong source, ID or question (RFC 5452)
-  uint64_t errors = 0;          // network errors, malformed replies
-};
+// Per upstream server: client/ counts these (NetTransport, CaresForwarder) through the
+// UpstreamObserver this class implements.
+using UpstreamCounters = client::UpstreamCounters;
 
 // The message cache's own numbers, read at scrape time (the cache counts them itself).
 struct CacheReading {
@@ -109,7 +106,7 @@ std::string query_log_line(const net::Endpoint& client, std::span<const uint8_t>
 // ones are summed under server="other" so a scrape stays a few hundred KiB at most.
 inline constexpr size_t kMaxUpstreamSeries = 256;
 
-class Metrics {
+class Metrics final : public client::UpstreamObserver {
  public:
   Metrics();
 
@@ -129,7 +126,12 @@ class Metrics {
   void prefetch_started() noexcept { ++prefetches_; }
 
   // The counters for one server, created on first use; the reference stays valid for the
-  // life of this object. `server` is its text form, e.g. "192.0.2.1:53".
+  // life of this object. A known server (or any once the cap is reached) is found without
+  // allocating.
+  UpstreamCounters& upstream(const net::Endpoint& server);
+  UpstreamCounters& upstream_counters(const net::Endpoint& server) override { return upstream(server); }
+  // The same by text form, e.g. "192.0.2.1:53" (tests, tools); text that is not an endpoint
+  // counts as "other".
   UpstreamCounters& upstream(std::string_view server);
 
   // Read at each render; without one, cache families are left out.
@@ -163,7 +165,7 @@ class Metrics {
   std::array<Histogram, 3> latency_{};
   uint64_t tcp_accepted_ = 0, tcp_open_ = 0, tcp_refused_ = 0, prefetches_ = 0;
 
-  std::unordered_map<std::string, std::unique_ptr<UpstreamCounters>> upstreams_;
+  std::unordered_map<net::Endpoint, std::unique_ptr<UpstreamCounters>> upstreams_;
   UpstreamCounters upstream_other_;
   std::function<CacheReading()> cache_reader_;
   std::vector<std::function<void(Exposition&)>> collectors_;

@@ -64,13 +64,7 @@ void Pipeline::set_resolver(resolver::Resolver& resolver) { resolver_ = &resolve
 
 void Pipeline::forget_sink(const ReplySink* sink) {
   for (auto& [key, p] : pending_)
-    std::erase_if(p.waiters, [sink](const Waiter& w) { return w.client.sink == sink; });
-}
-
-size_t Pipeline::waiting_clients() const {
-  size_t n = 0;
-  for (const auto& [key, p] : pending_) n += p.waiters.size();
-  return n;
+    waiting_ -= std::erase_if(p.waiters, [sink](const Waiter& w) { return w.client.sink == sink; });
 }
 
 void Pipeline::send(const ClientRef& client, size_t size, AnswerSource source) {
@@ -228,15 +222,15 @@ void Pipeline::answer_query(Query& q) {
   bool prefetch = false;
   if (try_cache(q, cache::StalePolicy::FreshOnly, &prefetch)) {
     ++stats_.cache_hits;
-    if (prefetch && opts_.prefetch) start_resolution(q, make_key(q.key), /*prefetch=*/true);
+    if (prefetch && opts_.prefetch) start_resolution(q, key_of(q), /*prefetch=*/true);
     return;
   }
   ++stats_.cache_misses;
-  Key key = make_key(q.key);
+  std::string_view key = key_of(q);
   if (opts_.serve_stale && recently_failed(key) &&
       try_cache(q, cache::StalePolicy::AllowStale, nullptr))
     return;  // RFC 8767 §4: stale at once while the failure recheck runs
-  start_resolution(q, std::move(key), /*prefetch=*/false);
+  start_resolution(q, key, /*prefetch=*/false);
 }
 
 bool Pipeline::answer_special(Query& q) {
@@ -323,19 +317,21 @@ cache::CacheKey Pipeline::key_view(const Key& key) {
   return k;
 }
 
-Pipeline::Key Pipeline::make_key(const cache::CacheKey& k) {
-  Key key;
-  key.reserve(k.qname_lower.size() + kKeySuffix);
-  key.append(reinterpret_cast<const char*>(k.qname_lower.data()), k.qname_lower.size());
+std::string_view Pipeline::key_of(Query& q) {
+  // The key's bytes (lower-cased wire qname, qtype, qclass, flags) on the stack.
+  static_assert(std::tuple_size_v<decltype(q.key_bytes)> == dns::kMaxNameWire + kKeySuffix);
+  size_t n = q.key.qname_lower.size();
+  std::memcpy(q.key_bytes.data(), q.key.qname_lower.data(), n);
   uint8_t suffix[kKeySuffix];
-  dns::store_u16(suffix, k.qtype);
-  dns::store_u16(suffix + 2, k.qclass);
-  suffix[4] = k.flags;
-  key.append(reinterpret_cast<const char*>(suffix), kKeySuffix);
-  return key;
+  dns::store_u16(suffix, q.key.qtype);
+  dns::store_u16(suffix + 2, q.key.qclass);
+  suffix[4] = q.key.flags;
+  std::memcpy(q.key_bytes.data() + n, suffix, kKeySuffix);
+  q.key_size = n + kKeySuffix;
+  return {q.key_bytes.data(), q.key_size};
 }
 
-bool Pipeline::recently_failed(const Key& key) {
+bool Pipeline::recently_failed(std::string_view key) {
   if (failed_until_.empty()) return false;
   auto it = failed_until_.find(key);
   if (it == failed_until_.end()) return false;
@@ -353,7 +349,7 @@ void Pipeline::remember_failure(const Key& key) {
   failed_until_[key] = clock_.mono_ms() + kFailureRecheckMs;
 }
 
-void Pipeline::start_resolution(Query& q, Key key, bool prefetch) {
+void Pipeline::start_resolution(Query& q, std::string_view key, bool prefetch) {
   const dns::RequestView& v = *q.view;
   auto it = pending_.find(key);
   if (prefetch) {
@@ -364,20 +360,32 @@ void Pipeline::start_resolution(Query& q, Key key, bool prefetch) {
       return send(*q.client, write_error_reply(*reply_buf_, q.echo, v.question_wire,
                                                RCode::ServFail, v.edns.present ? &q.opt : nullptr));
     }
+    if (waiting_ >= opts_.max_waiting_clients) return refuse_over_limit(q);
     ++stats_.coalesced;
     deferred_ = true;
     it->second.waiters.push_back(
         {*q.client, q.echo, {v.qname, v.qtype, v.qclass}, v.edns, q.limit, cur_start_});
+    ++waiting_;
     return;
   }
 
-  if (pending_.size() >= opts_.max_concurrent) {
-    ++stats_.over_limit;
+  if (q.client->backlogged) {
+    // The loop is behind its UDP clients: a new resolution would take the time that answers
+    // from the cache need. Stale data is as cheap as a hit; without it, drop (a SERVFAIL
+    // costs a send, and the client's retry comes when the queue may be short again).
+    ++stats_.shed;
     if (prefetch) return;
     if (opts_.serve_stale && try_cache(q, cache::StalePolicy::AllowStale, nullptr)) return;
-    ++stats_.servfail;
-    return send(*q.client, write_error_reply(*reply_buf_, q.echo, v.question_wire,
-                                             RCode::ServFail, v.edns.present ? &q.opt : nullptr));
+    ++stats_.shed_dropped;
+    return;
+  }
+  if (pending_.size() >= opts_.max_concurrent ||
+      (!prefetch && waiting_ >= opts_.max_waiting_clients)) {
+    if (prefetch) {
+      ++stats_.over_limit;
+      return;
+    }
+    return refuse_over_limit(q);
   }
 
   Pending p;
@@ -391,9 +399,19 @@ void Pipeline::start_resolution(Query& q, Key key, bool prefetch) {
     deferred_ = true;
     p.waiters.push_back(
         {*q.client, q.echo, {v.qname, v.qtype, v.qclass}, v.edns, q.limit, cur_start_});
+    ++waiting_;
   }
-  auto [pos, inserted] = pending_.emplace(std::move(key), std::move(p));
+  auto [pos, inserted] = pending_.emplace(Key(key), std::move(p));
   begin(pos->first, pos->second);
+}
+
+void Pipeline::refuse_over_limit(Query& q) {
+  const dns::RequestView& v = *q.view;
+  ++stats_.over_limit;
+  if (opts_.serve_stale && try_cache(q, cache::StalePolicy::AllowStale, nullptr)) return;
+  ++stats_.servfail;
+  send(*q.client, write_error_reply(*reply_buf_, q.echo, v.question_wire, RCode::ServFail,
+                                    v.edns.present ? &q.opt : nullptr));
 }
 
 void Pipeline::begin(const Key& key, Pending& pending) {
@@ -418,7 +436,8 @@ void Pipeline::on_client_timeout(const Key& key) {
   it->second.timer = 0;
   // RFC 8767 §5: past the client timeout, answer from stale data and keep resolving; the
   // completion will refresh the cache. Clients with no stale data keep waiting.
-  std::erase_if(it->second.waiters, [&](const Waiter& w) { return answer_waiter_stale(key, w); });
+  waiting_ -= std::erase_if(it->second.waiters,
+                            [&](const Waiter& w) { return answer_waiter_stale(key, w); });
 }
 
 void Pipeline::on_complete(const Key& key, resolver::Outcome outcome) {
@@ -426,6 +445,7 @@ void Pipeline::on_complete(const Key& key, resolver::Outcome outcome) {
   if (it == pending_.end()) return;
   Pending p = std::move(it->second);
   pending_.erase(it);
+  waiting_ -= p.waiters.size();
   if (p.timer) scheduler_.cancel(p.timer);
 
   if (outcome.status == resolver::Status::Answer && outcome.response) {
@@ -438,8 +458,9 @@ void Pipeline::on_complete(const Key& key, resolver::Outcome outcome) {
     for (const Waiter& w : p.waiters) answer_waiter_error(w, RCode::Refused);
     return;
   }
-  spdlog::debug("[server] resolution failed: {} {}", p.request.question.qname.to_text(),
-               dns::type_to_text(p.request.question.qtype));
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("[server] resolution failed: {} {}", p.request.question.qname.to_text(),
+                  dns::type_to_text(p.request.question.qtype));
   if (opts_.serve_stale) remember_failure(key);
   for (const Waiter& w : p.waiters) {
     if (!answer_waiter_stale(key, w)) answer_waiter_error(w, RCode::ServFail);

@@ -11,6 +11,13 @@
 // expired data (TTL 30) while the resolution goes on; a failed resolution answers stale data
 // if there is any, else SERVFAIL. Prefetch: a Prefetch hit starts one background resolution.
 //
+// Overload: a miss read while its UDP listener's socket queue is backlogged (ClientRef::
+// backlogged) starts no resolution: it joins one in flight, is answered from stale data, or is
+// dropped (counted in `shed`). Cache hits keep being answered, so under a flood of new names
+// the loop spends its time on the answers it can give cheaply and drains its socket; misses
+// are admitted again as soon as the queue is short. Waiting clients are capped in total
+// (max_waiting_clients) as well as per resolution.
+//
 // Failure recheck (RFC 8767 §4): after a resolution failed, queries for the same key are
 // answered from stale data at once for kFailureRecheckMs instead of waiting out the client
 // timeout again, and no new resolution is started for it in that time.
@@ -26,6 +33,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -49,6 +57,7 @@ struct PipelineOptions {
   std::string chaos_version;         // empty: version.bind is REFUSED
   std::string chaos_identity;        // empty: id.server is REFUSED
   uint32_t max_concurrent = 10000;   // resolver.max-concurrent: distinct resolutions in flight
+  uint32_t max_waiting_clients = 20000;  // resolver.max-waiting-clients: queries awaiting them
   bool serve_stale = true;           // cache.serve-stale.enabled
   uint32_t client_timeout_ms = 1800; // cache.serve-stale.client-timeout (RFC 8767 §5)
   bool prefetch = true;              // cache.prefetch
@@ -66,7 +75,9 @@ struct PipelineStats {
   uint64_t resolutions = 0;    // Resolver::resolve calls
   uint64_t stale_answers = 0;  // replies served from expired data
   uint64_t prefetches = 0;     // background refreshes started
-  uint64_t over_limit = 0;     // SERVFAIL because max_concurrent resolutions were in flight
+  uint64_t over_limit = 0;     // SERVFAIL: max_concurrent resolutions or max_waiting_clients
+  uint64_t shed = 0;           // misses given no new resolution: the UDP queue was backlogged
+  uint64_t shed_dropped = 0;   // ... and no reply (no stale data to answer with)
   uint64_t rate_limited = 0;   // UDP queries over server.rate-limit (= rate_dropped + rate_slipped)
   uint64_t rate_dropped = 0;   // ... given no reply
   uint64_t rate_slipped = 0;   // ... given a TC=1 reply (header + question [+ OPT])
@@ -105,7 +116,7 @@ class Pipeline {
   void set_metrics(Metrics* metrics) { metrics_ = metrics; }
 
   size_t pending_resolutions() const { return pending_.size(); }
-  size_t waiting_clients() const;
+  size_t waiting_clients() const { return waiting_; }
   const PipelineStats& stats() const { return stats_; }
 
  private:
@@ -123,6 +134,12 @@ class Pipeline {
     Scheduler::TimerId timer = 0;
   };
   using Key = std::string;  // lower-cased wire qname + qtype + qclass + key flags
+  // Keys are looked up as string_views built on the stack (no allocation before a resolution
+  // actually starts: the shed path under overload must stay cheap).
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+  };
 
   // One query's facts, shared by the hit and miss paths.
   struct Query {
@@ -133,6 +150,8 @@ class Pipeline {
     OptReply opt;
     std::array<uint8_t, dns::kMaxNameWire> lower;
     cache::CacheKey key;
+    std::array<char, dns::kMaxNameWire + 5> key_bytes;  // the Key's bytes (key_of)
+    size_t key_size = 0;
   };
 
   void handle_query(std::span<const uint8_t> query, const ClientRef& client);
@@ -141,7 +160,8 @@ class Pipeline {
   void answer_query(Query& q);
   bool answer_special(Query& q);
   bool try_cache(Query& q, cache::StalePolicy stale, bool* prefetch);
-  void start_resolution(Query& q, Key key, bool prefetch);
+  void start_resolution(Query& q, std::string_view key, bool prefetch);
+  void refuse_over_limit(Query& q);
   void begin(const Key& key, Pending& pending);
   void on_complete(const Key& key, resolver::Outcome outcome);
   void on_client_timeout(const Key& key);
@@ -152,9 +172,9 @@ class Pipeline {
   void send_waiter(const Waiter& w, size_t size, AnswerSource source);
   void count(const ClientRef& client, size_t size, AnswerSource source, uint16_t qtype,
              std::chrono::steady_clock::time_point start);
-  bool recently_failed(const Key& key);
+  static std::string_view key_of(Query& q);
+  bool recently_failed(std::string_view key);
   void remember_failure(const Key& key);
-  static Key make_key(const cache::CacheKey& k);
   static cache::CacheKey key_view(const Key& key);
 
   PipelineOptions opts_;
@@ -163,11 +183,12 @@ class Pipeline {
   Scheduler& scheduler_;
   const util::Clock& clock_;
   Metrics* metrics_ = nullptr;
-  std::unordered_map<Key, Pending> pending_;
-  std::unordered_map<Key, uint64_t> failed_until_;  // key -> mono ms end of failure recheck
+  std::unordered_map<Key, Pending, KeyHash, std::equal_to<>> pending_;
+  std::unordered_map<Key, uint64_t, KeyHash, std::equal_to<>> failed_until_;  // key -> mono ms end of failure recheck
   std::shared_ptr<Pipeline*> alive_;  // completions hold a weak_ptr to this
   RateLimiter limiter_;
   PipelineStats stats_;
+  size_t waiting_ = 0;     // waiters over every pending resolution
   uint64_t sent_ = 0;      // replies handed to sinks, to tell Replied from the rest
   bool deferred_ = false;  // the query being handled joined a resolution
   uint16_t cur_qtype_ = 0;  // the query being handled, for metrics

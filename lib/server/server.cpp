@@ -1,5 +1,9 @@
 #include "server/server.hpp"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <spdlog/spdlog.h>
 
 #include "util/bug.hpp"
@@ -38,28 +42,67 @@ void Server::set_metrics(Metrics* metrics) {
   for (auto& t : tcp_) t->set_metrics(metrics);
 }
 
-util::Expected<void, std::vector<std::string>> Server::start() {
+util::Expected<void, std::vector<std::string>> Server::start(std::vector<AdoptedSocket> inherited) {
   TERN_ASSERT(pipeline_ != nullptr);
   std::vector<std::string> errors;
+  for (const AdoptedSocket& s : inherited) {
+    if (s.protocol == Protocol::Udp) {
+      auto udp = std::make_unique<UdpListener>(loop_, *pipeline_);
+      if (auto r = udp->adopt(s.fd); !r) errors.push_back(r.error());
+      udp_.push_back(std::move(udp));
+    } else {
+      auto tcp = std::make_unique<TcpListener>(loop_, *pipeline_, opts_.tcp);
+      tcp->set_metrics(metrics_);
+      if (auto r = tcp->adopt(s.fd); !r) errors.push_back(r.error());
+      tcp_.push_back(std::move(tcp));
+    }
+  }
+  inherited_udp_ = udp_.size();
+  inherited_tcp_ = tcp_.size();
+  auto covered = [](const auto& listeners, size_t n, const net::Endpoint& ep) {
+    for (size_t i = 0; i < n; ++i)
+      if (!listeners[i]->closed() && listeners[i]->endpoint() == ep) return true;
+    return false;
+  };
   for (const auto& ep : opts_.listen) {
-    auto udp = std::make_unique<UdpListener>(loop_, *pipeline_);
-    if (auto r = udp->start(ep); !r) errors.push_back(r.error());
-    udp_.push_back(std::move(udp));
-    auto tcp = std::make_unique<TcpListener>(loop_, *pipeline_, opts_.tcp);
-    tcp->set_metrics(metrics_);
-    // Port 0 (tests): TCP takes the port UDP got, so one endpoint means one port.
+    // Port 0 (tests) is never covered: it asks for a fresh port.
+    const bool udp_covered = ep.port != 0 && covered(udp_, inherited_udp_, ep);
+    const bool tcp_covered = ep.port != 0 && covered(tcp_, inherited_tcp_, ep);
+    if (udp_covered || tcp_covered)
+      spdlog::info("[server] server.listen {} ({}): an inherited socket serves it, not bound again",
+                   ep.to_string(), udp_covered && tcp_covered ? "udp+tcp" : udp_covered ? "udp" : "tcp");
     net::Endpoint tcp_ep = ep;
-    if (ep.port == 0 && udp_.back()->endpoint().port != 0) tcp_ep.port = udp_.back()->endpoint().port;
-    if (auto r = tcp->start(tcp_ep); !r) errors.push_back(r.error());
-    tcp_.push_back(std::move(tcp));
+    if (!udp_covered) {
+      auto udp = std::make_unique<UdpListener>(loop_, *pipeline_);
+      if (auto r = udp->start(ep); !r) errors.push_back(r.error());
+      udp_.push_back(std::move(udp));
+      // Port 0 (tests): TCP takes the port UDP got, so one endpoint means one port.
+      if (ep.port == 0 && udp_.back()->endpoint().port != 0) tcp_ep.port = udp_.back()->endpoint().port;
+    }
+    if (!tcp_covered) {
+      auto tcp = std::make_unique<TcpListener>(loop_, *pipeline_, opts_.tcp);
+      tcp->set_metrics(metrics_);
+      if (auto r = tcp->start(tcp_ep); !r) errors.push_back(r.error());
+      tcp_.push_back(std::move(tcp));
+    }
   }
   if (!errors.empty()) {
     for (auto& u : udp_) u->close();
     for (auto& t : tcp_) t->close();
     return util::unexpected(std::move(errors));
   }
-  for (const auto& u : udp_) spdlog::info("[server] listening on {} (udp)", u->endpoint().to_string());
-  for (const auto& t : tcp_) spdlog::info("[server] listening on {} (tcp)", t->endpoint().to_string());
+  if (uv_timer_init(loop_, &trim_timer_) == 0) {
+    trim_timer_open_ = true;
+    trim_timer_.data = this;
+    uv_timer_start(&trim_timer_, &Server::on_trim, kTrimIntervalMs, kTrimIntervalMs);
+    uv_unref(reinterpret_cast<uv_handle_t*>(&trim_timer_));  // housekeeping keeps no loop alive
+  }
+  for (size_t i = 0; i < udp_.size(); ++i)
+    spdlog::info("[server] listening on {} (udp{})", udp_[i]->endpoint().to_string(),
+                 i < inherited_udp_ ? ", inherited socket" : "");
+  for (size_t i = 0; i < tcp_.size(); ++i)
+    spdlog::info("[server] listening on {} (tcp{})", tcp_[i]->endpoint().to_string(),
+                 i < inherited_tcp_ ? ", inherited socket" : "");
   return {};
 }
 
@@ -102,7 +145,19 @@ void Server::on_stop_poll(uv_timer_t* t) noexcept {
   }
 }
 
+void Server::on_trim(uv_timer_t*) noexcept {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 void Server::finish_stop() {
+  if (trim_timer_open_) {
+    uv_timer_stop(&trim_timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(&trim_timer_), [](uv_handle_t* h) {
+      static_cast<Server*>(h->data)->trim_timer_open_ = false;
+    });
+  }
   if (stop_timer_open_) {
     uv_timer_stop(&stop_timer_);
     uv_close(reinterpret_cast<uv_handle_t*>(&stop_timer_), [](uv_handle_t* h) {
@@ -118,6 +173,22 @@ void Server::finish_stop() {
     auto fn = std::move(on_stopped_);
     fn();
   }
+}
+
+UdpStats Server::udp_stats() const {
+  UdpStats t;
+  for (const auto& u : udp_) {
+    const UdpStats& s = u->stats();
+    t.received += s.received;
+    t.sent += s.sent;
+    t.send_queued += s.send_queued;
+    t.send_errors += s.send_errors;
+    t.oversized += s.oversized;
+    t.backlogged += s.backlogged;
+    t.send_dropped += s.send_dropped;
+    t.kernel_drops += s.kernel_drops;
+  }
+  return t;
 }
 
 std::vector<net::Endpoint> Server::udp_endpoints() const {
@@ -137,7 +208,7 @@ bool Server::closed() const {
     if (!u->closed()) return false;
   for (const auto& t : tcp_)
     if (!t->closed()) return false;
-  return !stop_timer_open_ && scheduler_.armed() == 0;
+  return !stop_timer_open_ && !trim_timer_open_ && scheduler_.armed() == 0;
 }
 
 }  // namespace tern::server

@@ -1,5 +1,7 @@
 #include "server/tcp_listener.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -7,6 +9,7 @@
 
 #include "dns/wire_reader.hpp"
 #include "net/sockaddr.hpp"
+#include "server/adopted_socket.hpp"
 #include "server/bind_error.hpp"
 #include "util/bug.hpp"
 
@@ -71,6 +74,36 @@ util::Expected<void, std::string> TcpListener::start(const net::Endpoint& endpoi
   if (uv_tcp_getsockname(&listener_, got.get(), &len) == 0) {
     if (auto ep = net::from_sockaddr(got.get(), static_cast<socklen_t>(len))) bound_ = *ep;
   }
+  return {};
+}
+
+util::Expected<void, std::string> TcpListener::adopt(int fd) {
+  auto local = check_adoptable(fd, Protocol::Tcp);
+  if (!local) {
+    ::close(fd);
+    return util::unexpected(local.error());
+  }
+  int rc = uv_tcp_init(loop_, &listener_);
+  if (rc != 0) {
+    ::close(fd);
+    return util::unexpected("tcp handle for inherited " + local->to_string() + ": " + uv_strerror(rc));
+  }
+  initialised_ = true;
+  listener_.data = this;
+  rc = uv_tcp_open(&listener_, fd);
+  if (rc != 0) {
+    ::close(fd);  // not the handle's yet: closing the handle leaves it open
+    close();
+    return util::unexpected("inherited " + local->to_string() + " (tcp): " + uv_strerror(rc));
+  }
+  // listen() again on a listening socket only sets the backlog; libuv needs the call to
+  // start accepting.
+  rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), kBacklog, &TcpListener::on_connection);
+  if (rc != 0) {
+    close();
+    return util::unexpected("inherited " + local->to_string() + " (tcp): listen: " + uv_strerror(rc));
+  }
+  bound_ = *local;
   return {};
 }
 

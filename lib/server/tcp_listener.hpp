@@ -59,6 +59,11 @@ class TcpListener final : public ReplySink {
   TcpListener& operator=(const TcpListener&) = delete;
 
   util::Expected<void, std::string> start(const net::Endpoint& endpoint);
+  // Serves an already-listening TCP socket (systemd socket activation) instead of binding
+  // one; the options and limits apply exactly as to a socket bound by start(). Takes ownership
+  // of fd whatever the outcome: it is closed with the listener, or at once when it is not a
+  // listening IPv4/IPv6 TCP socket (the error says why).
+  util::Expected<void, std::string> adopt(int fd);
   void set_options(const TcpOptions& opts) { opts_ = opts; }
   void set_metrics(Metrics* metrics) { metrics_ = metrics; }
   // Shutdown, step 1: no new connections, no new queries; replies still go out.

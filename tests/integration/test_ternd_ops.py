@@ -80,11 +80,15 @@ def dns_query(port, qname="example.com", tcp=False):
 
 class FakeUpstream:
     """The only upstream ternd may use (forward mode, zone "."): a loopback UDP responder that
-    answers every A query with 192.0.2.1, TTL 300, so nothing ever leaves the machine."""
+    answers every A query with 192.0.2.1, TTL 300, so nothing ever leaves the machine.
+    With root_ns set it plays the whole DNS tree for an iterating ternd whose root hints name
+    it: authoritative (AA) answers, and ". NS" answered with root_ns and its glue (itself)."""
 
-    def __init__(self):
+    def __init__(self, addr="127.0.0.1", port=0, root_ns=None):
+        self.root_ns = root_ns
+        self.addr = addr
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((addr, port))
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self.queries = 0
@@ -107,11 +111,20 @@ class FakeUpstream:
                 i += q[i] + 1
             question = q[12:i + 5]
             qtype = struct.unpack(">H", q[i + 1:i + 3])[0] if i + 3 <= len(q) else 0
-            answers = b""
+            answers, additional, flags = b"", b"", 0x8180
             if qtype == 1:
                 answers = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 300, 4) + bytes([192, 0, 2, 1])
-            head = q[:2] + struct.pack(">HHHHH", 0x8180, 1, 1 if answers else 0, 0, 0)
-            self.sock.sendto(head + question + answers, peer)
+            if self.root_ns is not None:
+                flags = 0x8400 | (struct.unpack(">H", q[2:4])[0] & 0x0100)  # QR AA, RD echoed
+                if qtype == 2 and i == 12:  # ". NS": the root NS set, glue in additional
+                    ns = b"".join(bytes([len(l)]) + l.encode() for l in self.root_ns.split(".") if l) + b"\0"
+                    answers = b"\xc0\x0c" + struct.pack(">HHIH", 2, 1, 3600, len(ns)) + ns
+                    # The NS name sits at offset 12 + len(question) + 12 in the reply.
+                    ptr = struct.pack(">H", 0xC000 | (12 + len(question) + 12))
+                    additional = ptr + struct.pack(">HHIH", 1, 1, 3600, 4) + socket.inet_aton(self.addr)
+            head = q[:2] + struct.pack(">HHHHH", flags, 1, 1 if answers else 0, 0,
+                                       1 if additional else 0)
+            self.sock.sendto(head + question + answers + additional, peer)
 
     def close(self):
         self.running = False
@@ -149,6 +162,71 @@ class Notify:
 def ternctl(binary, sock, *args):
     r = subprocess.run([binary, "-s", sock, *args], capture_output=True, text=True, timeout=30)
     return r.returncode, r.stdout, r.stderr
+
+
+def upstream_metrics_phase(ternd, tmp, upstream):
+    """One ternd that iterates (root hints: a fake root on TERN_LAB_NET.0.1:53, which needs
+    root for port 53) and forwards fwd.test. to `upstream`: after a few queries of each kind
+    /metrics has per-upstream series for both servers, and promtool still accepts it."""
+    net = os.environ.get("TERN_LAB_NET", "127.68")
+    root_addr = f"{net}.0.1"
+    root = FakeUpstream(root_addr, 53, root_ns="a.root-servers.test.")
+    proc = None
+    try:
+        port = free_port(socket.SOCK_STREAM)
+        mport = free_port(socket.SOCK_STREAM)
+        hints = os.path.join(tmp, "root.hints")
+        with open(hints, "w") as f:
+            f.write(f".  3600000  NS  a.root-servers.test.\na.root-servers.test.  3600000  A  {root_addr}\n")
+        conf = os.path.join(tmp, "ternd-upstreams.yaml")
+        with open(conf, "w") as f:
+            f.write(f"""server:
+  listen: ["127.0.0.1:{port}"]
+resolver: {{mode: recursive, root-hints: "{hints}", qname-minimisation: "off"}}
+forward: [{{zone: "fwd.test.", upstreams: ["127.0.0.1:{upstream.port}"]}}]
+control: {{socket: ""}}
+metrics: {{listen: "127.0.0.1:{mport}"}}
+logging: {{level: info}}
+""")
+        proc = subprocess.Popen([ternd, "-c", conf], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        up = False
+        for _ in range(100):  # up to ~10 s for the listeners
+            if dns_query(port, "warmup.fwd.test") is not None:
+                up = True
+                break
+            time.sleep(0.1)
+        check(up, "ternd (recursive + forward zone) answers")
+        fwd = [dns_query(port, f"q{i}.fwd.test") for i in range(3)]
+        rec = [dns_query(port, f"www{i}.rec.test") for i in range(3)]
+        check(fwd == [0, 0, 0], f"forwarded queries answered ({fwd})")
+        check(rec == [0, 0, 0], f"recursive queries answered ({rec})")
+        with urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=5) as r:
+            body = r.read().decode()
+        for server, what in ((f"127.0.0.1:{upstream.port}", "the forwarder's upstream"),
+                             (f"{root_addr}:53", "the root the iterator asked")):
+            m = re.search(r'^tern_upstream_queries_total\{server="' + re.escape(server) + r'"\} (\d+)$',
+                          body, re.M)
+            check(m is not None and int(m.group(1)) >= 3,
+                  f"tern_upstream_queries_total for {what} ({m.group(0) if m else 'missing'})")
+            check(re.search(r'^tern_upstream_timeouts_total\{server="' + re.escape(server) + r'"\} \d+$',
+                            body, re.M) is not None, f"tern_upstream_timeouts_total for {what}")
+        if shutil.which("promtool"):
+            r = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                               text=True, timeout=30)
+            check(r.returncode == 0 and not (r.stdout + r.stderr).strip(),
+                  f"promtool check metrics passes with upstream series {r.stdout}{r.stderr}")
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=15)
+        check(proc.returncode == 0, f"ternd exits 0 (rc={proc.returncode})")
+        if failures:
+            print("--- ternd log (upstream metrics)\n" + out)
+        proc = None
+    finally:
+        root.close()
+        if proc is not None:
+            proc.kill()
+            proc.wait()
 
 
 def main():
@@ -276,6 +354,11 @@ logging: {{level: info}}
         check(rc == 3 and "is ternd running?" in err, f"ternctl without ternd: {err.strip()}")
         if failures:
             print("--- ternd log (first run)\n" + log)
+
+        if root:
+            upstream_metrics_phase(ternd, tmp, upstream)
+        else:
+            print("skip upstream metrics phase: the fake root needs port 53 (run as root)")
     finally:
         upstream.close()
         if proc is not None:

@@ -8,7 +8,7 @@ no errors and no definitely or indirectly lost bytes.
 
 ternd must be the release (gcc) build: valgrind and ASan cannot run together, so an ASan ternd is
 a skip. Needs root (port 53 on 127.N.x.y), nsd, dig, ss, valgrind. Exit 0 = pass, 77 = skipped.
-Environment: TERND, TERNCTL (binaries), TERN_LAB_NET (default 127.68)."""
+Environment: TERND, TERNCTL (binaries), TERN_LAB_NET (default 127.69)."""
 from __future__ import annotations
 
 import os
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ternlab  # noqa: E402
 from ternlab import Daemon, Lab, check_expectation, dig  # noqa: E402
 
-NET = os.environ.get("TERN_LAB_NET", "127.68")
+NET = os.environ.get("TERN_LAB_NET", "127.69")
 # ternd runs 20-50x slower under memcheck: every wait below is generous but bounded.
 START_TIMEOUT_S = 120     # valgrind start-up + config load + first answer
 QUERY_TIMEOUT_S = 20      # per dig attempt

@@ -1,6 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "client/reply_check.hpp"
 #include "client/udp_tcp_transport.hpp"
@@ -254,6 +260,51 @@ TEST_CASE("a closed UDP port fails fast with a network error", "[client][transpo
   CHECK(res.reply->rtt_ms < 1000);
 }
 
+TEST_CASE("a reply already waiting when the timer fires late is delivered, not timed out",
+          "[client][transport]") {
+  // libuv runs expired timers before it polls: after an iteration longer than the timeout
+  // (here: the test not running the loop for 150 ms), the reply sits in the socket when the
+  // timer fires. The transport must read it rather than report a timeout.
+  TestLoop loop;
+  util::SystemRandom rnd;
+  NetTransport t(loop.get(), rnd);
+  // A plain blocking socket as the server, so it answers while the loop is not running.
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  socklen_t len = sizeof sa;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  net::Endpoint server{net::Address::v4(INADDR_LOOPBACK), ntohs(sa.sin_port)};
+
+  Result res;
+  t.send(query_to(server, "www.example.", 50), res.handler());
+  uv_run(loop.get(), UV_RUN_NOWAIT);  // the query goes out
+  std::vector<uint8_t> buf(1500);
+  sockaddr_in from{};
+  socklen_t from_len = sizeof from;
+  ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from),
+                         &from_len);
+  REQUIRE(n > 0);
+  buf.resize(static_cast<size_t>(n));
+  auto reply = wire(answer_to(parsed(buf), 9));
+  REQUIRE(::sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from),
+                   from_len) == static_cast<ssize_t>(reply.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // 3x the timeout
+  REQUIRE(run_until(
+      loop.get(), [&] { return res.calls > 0; }, 3000));
+  ::close(fd);
+  REQUIRE(res.reply->status == TransportStatus::Reply);
+  REQUIRE(res.reply->message);
+  CHECK(res.reply->message->answer.at(0).rdata == std::vector<uint8_t>{192, 0, 2, 9});
+  CHECK(t.stats().late_replies == 1);
+  CHECK(t.stats().timeouts == 0);
+}
+
 TEST_CASE("a TCP query gets its framed reply, skipping a mismatched one, in pieces",
           "[client][transport]") {
   TestLoop loop;
@@ -368,7 +419,9 @@ TEST_CASE("queries beyond the outstanding cap fail without a socket, never insid
           "[client][transport]") {
   TestLoop loop;
   util::SystemRandom rnd;
-  NetTransport t(loop.get(), rnd, TransportOptions{2});
+  TransportOptions capped;
+  capped.max_outstanding = 2;
+  NetTransport t(loop.get(), rnd, capped);
   FakeUdpServer srv(loop.get());
   Result a, b, c;
   t.send(query_to(srv.endpoint(), "www.example.", 200), a.handler());
@@ -377,9 +430,11 @@ TEST_CASE("queries beyond the outstanding cap fail without a socket, never insid
   CHECK(c.calls == 0);
   REQUIRE(run_until(
       loop.get(), [&] { return a.calls + b.calls + c.calls == 3; }, 3000));
-  CHECK(c.reply->status == TransportStatus::NetworkError);
+  // Our cap, not the server's fault: LocalError, which the iterator does not hold against it.
+  CHECK(c.reply->status == TransportStatus::LocalError);
   CHECK(a.reply->status == TransportStatus::Timeout);
   CHECK(t.stats().overloaded == 1);
+  CHECK(t.stats().local_errors == 1);
   CHECK(srv.received().size() == 2);
 }
 

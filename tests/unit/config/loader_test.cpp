@@ -80,6 +80,7 @@ resolver:
   query-ipv4: true
   query-ipv6: false
   max-concurrent: 5
+  max-waiting-clients: 7
 forward:
   - {zone: ".", upstreams: ["127.0.0.1:5301"]}
   - zone: Corp.Example
@@ -118,6 +119,7 @@ metrics: {listen: 127.0.0.1}
   CHECK(c.resolver.qname_minimisation == QnameMinimisation::Strict);
   CHECK_FALSE(c.resolver.query_ipv6);
   CHECK(c.resolver.max_concurrent == 5);
+  CHECK(c.resolver.max_waiting_clients == 7);
   REQUIRE(c.forward.size() == 2);
   CHECK(c.forward[0].zone == ".");
   CHECK(c.forward[1].zone == "corp.example.");

@@ -49,6 +49,25 @@ TEST_CASE("after repeated timeouts a server is held down, then probed again",
   CHECK(held.status == Status::ServFail);
   CHECK(w.net.sent().empty());
   CHECK(w.iterator().selection().held_down(kExample));
+  // Every server held down: each is probed, once per probe interval, not once per query.
+  w.clock.advance_ms(w.opts.selection.probe_interval_ms);
+  w.net.clear_sent();
+  const uint64_t t0 = w.clock.mono_ms();
+  CHECK(w.resolve("www.example.com").status == Status::ServFail);
+  // The fake network's clock runs through each probe's timeout, so a long resolution may
+  // see a second interval begin: at most one probe per server per interval begun.
+  const uint64_t allowed = (w.clock.mono_ms() - t0) / w.opts.selection.probe_interval_ms + 1;
+  CHECK(count_to(w.net, kExample) >= 1);
+  CHECK(count_to(w.net, kExample) <= allowed);
+  CHECK(count_to(w.net, kExample2) >= 1);
+  CHECK(count_to(w.net, kExample2) <= allowed);
+  CHECK(allowed <= 3);
+  // A server that answers its probe is back before its hold-down ends.
+  w.net.behaviour(kExample2).dead = false;
+  w.clock.advance_ms(w.opts.selection.probe_interval_ms);
+  CHECK(w.resolve("www.example.com").status == Status::Answer);
+  CHECK_FALSE(w.iterator().selection().held_down(kExample2));
+  w.net.behaviour(kExample2).dead = true;
   // The hold-down ends; a recovered server is used again.
   w.net.behaviour(kExample).dead = false;
   w.clock.advance_ms(30001);

@@ -30,7 +30,7 @@ TEST_CASE("a slow or timed-out server is not chosen while a fast one is availabl
   ServerSelection sel(clock, random);
   std::vector<net::Address> c{IP("192.0.2.1"), IP("192.0.2.2")};
   sel.on_reply(c[0], 5);
-  sel.on_timeout(c[1]);
+  sel.on_timeout(c[1], sel.timeout_ms(c[1]));
   for (int i = 0; i < 50; ++i) CHECK(*sel.choose(c, N("example.com")) == 0);
   CHECK(sel.timeout_ms(c[1]) == 1600);  // 800 doubled
 }
@@ -70,7 +70,7 @@ TEST_CASE("server tables stay within their bound", "[resolver][selection]") {
   o.max_entries = 16;
   ServerSelection sel(clock, random, o);
   for (uint32_t i = 0; i < 100; ++i) {
-    sel.on_timeout(net::Address::v4(0x0a000000u + i));
+    sel.on_timeout(net::Address::v4(0x0a000000u + i), UINT32_MAX);
     sel.mark_lame(N("example.com"), net::Address::v4(0x0a000000u + i));
   }
   CHECK(sel.score(net::Address::v4(0x0a000000u)) == 376);  // evicted: unknown again
@@ -173,4 +173,83 @@ TEST_CASE("root hints that say something wrong are rejected with the line",
                     Catch::Contains("line 2"));
   CHECK_THROWS(parse_root_hints(""));
   CHECK_THROWS(load_root_hints("/nonexistent/root.hints"));
+}
+
+TEST_CASE("parallel queries lost at the same RTO back a server off once, not once each",
+          "[resolver][selection]") {
+  // Twenty queries in flight when the server (or our own loop) had a bad moment: one piece of
+  // evidence. Counting each would hold a healthy server down after any burst.
+  util::FakeClock clock;
+  util::FakeRandom random(7);
+  ServerSelection sel(clock, random);
+  const auto a = IP("192.0.2.1");
+  const uint32_t sent_at = sel.timeout_ms(a);
+  for (int i = 0; i < 20; ++i) sel.on_timeout(a, sent_at);
+  CHECK(sel.timeout_ms(a) == 2 * sent_at);
+  CHECK_FALSE(sel.held_down(a));
+  // Queries sent at each new level that are lost again do count: 3 levels, held down.
+  sel.on_timeout(a, sel.timeout_ms(a));
+  CHECK_FALSE(sel.held_down(a));
+  sel.on_timeout(a, sel.timeout_ms(a));
+  CHECK(sel.held_down(a));
+}
+
+TEST_CASE("a held-down server is probed once per interval when nothing else is usable",
+          "[resolver][selection]") {
+  util::FakeClock clock;
+  util::FakeRandom random(7);
+  SelectionOptions o;
+  o.hold_down_after = 1;
+  o.hold_down_ms = 60000;
+  o.probe_interval_ms = 5000;
+  ServerSelection sel(clock, random, o);
+  const auto zone = N("example.com");
+  std::vector<net::Address> c{IP("192.0.2.1"), IP("192.0.2.2")};
+  sel.on_timeout(c[0], sel.timeout_ms(c[0]));
+  REQUIRE(sel.held_down(c[0]));
+  // Another server is usable: the held one is not chosen, not even as a probe.
+  clock.advance_ms(5000);
+  for (int i = 0; i < 20; ++i) CHECK(*sel.choose(c, zone) == 1);
+  // Only held-down servers left: no probe before the interval...
+  sel.on_timeout(c[1], sel.timeout_ms(c[1]));
+  REQUIRE(sel.held_down(c[1]));
+  std::vector<net::Address> only1{c[1]};
+  CHECK_FALSE(sel.choose(only1, zone));
+  clock.advance_ms(4999);
+  CHECK_FALSE(sel.choose(only1, zone));
+  // ...then exactly one per interval, however many resolutions ask.
+  clock.advance_ms(1);
+  CHECK(sel.choose(only1, zone) == size_t{0});
+  CHECK_FALSE(sel.choose(only1, zone));
+  CHECK_FALSE(sel.choose(only1, zone));
+  // A lost probe extends the hold; the next probe waits another interval.
+  sel.on_timeout(c[1], sel.timeout_ms(c[1]));
+  clock.advance_ms(4000);
+  CHECK_FALSE(sel.choose(only1, zone));
+  clock.advance_ms(1000);
+  CHECK(sel.choose(only1, zone) == size_t{0});
+  // An answered probe ends the hold at once.
+  sel.on_reply(c[1], 3);
+  CHECK_FALSE(sel.held_down(c[1]));
+  for (int i = 0; i < 5; ++i) CHECK(sel.choose(only1, zone) == size_t{0});
+  // A lame server is never probed.
+  sel.mark_lame(zone, c[0]);
+  std::vector<net::Address> only0{c[0]};
+  clock.advance_ms(10000);
+  CHECK_FALSE(sel.choose(only0, zone));
+}
+
+TEST_CASE("a 0x20 case mismatch turns 0x20 off for the server for a while, not for good",
+          "[resolver][selection]") {
+  util::FakeClock clock;
+  util::FakeRandom random(7);
+  ServerSelection sel(clock, random);
+  const auto a = IP("192.0.2.1");
+  CHECK_FALSE(sel.no_0x20(a));
+  sel.set_no_0x20(a);
+  CHECK(sel.no_0x20(a));
+  clock.advance_ms(uint64_t{sel.options().no_0x20_ttl_s} * 1000 - 1000);
+  CHECK(sel.no_0x20(a));
+  clock.advance_ms(1000);
+  CHECK_FALSE(sel.no_0x20(a));
 }

@@ -316,6 +316,76 @@ TEST_CASE("beyond max-concurrent resolutions a new miss is answered SERVFAIL",
   CHECK(rig.resolver.calls.size() == 1);
 }
 
+TEST_CASE("beyond max-waiting-clients a miss is answered SERVFAIL, coalesced ones included",
+          "[server][pipeline]") {
+  PipelineOptions o;
+  o.max_waiting_clients = 2;
+  Rig rig(o);
+  rig.ask({.qname = "a.example."});
+  rig.ask({.qname = "a.example."});  // joins the first: two waiting
+  CHECK(rig.pipeline->waiting_clients() == 2);
+  CHECK(rig.ask({.qname = "a.example."}) == Disposition::Replied);
+  CHECK(rig.ask({.qname = "b.example."}) == Disposition::Replied);
+  CHECK(rig.reply(0).rcode() == RCode::ServFail);
+  CHECK(rig.reply(1).rcode() == RCode::ServFail);
+  CHECK(rig.pipeline->stats().over_limit == 2);
+  CHECK(rig.resolver.calls.size() == 1);
+  rig.resolver.complete(0, answer({a_record("a.example.", 300, 1)}));
+  CHECK(rig.pipeline->waiting_clients() == 0);
+  CHECK(rig.sink.sent.size() == 4);
+  // Room again.
+  CHECK(rig.ask({.qname = "b.example."}) == Disposition::Deferred);
+}
+
+TEST_CASE("a miss read from a backlogged UDP queue starts no resolution and gets no reply",
+          "[server][pipeline]") {
+  Rig rig;
+  rig.ask({.qname = "hit.example."});
+  rig.resolver.complete(0, answer({a_record("hit.example.", 300, 1)}));
+  ClientRef busy = rig.client();
+  busy.backlogged = true;
+  auto miss = make_query({.qname = "cold.example."});
+  CHECK(rig.pipeline->handle(miss, busy) == Disposition::Dropped);
+  CHECK(rig.resolver.calls.size() == 1);
+  CHECK(rig.pipeline->stats().shed == 1);
+  CHECK(rig.pipeline->stats().shed_dropped == 1);
+  // Cache hits are still answered from the same backlogged queue.
+  auto hit = make_query({.qname = "hit.example."});
+  CHECK(rig.pipeline->handle(hit, busy) == Disposition::Replied);
+  CHECK(rig.reply(1).answer.size() == 1);
+  // Once the queue is short again the same miss is resolved.
+  CHECK(rig.pipeline->handle(miss, rig.client()) == Disposition::Deferred);
+  CHECK(rig.resolver.calls.size() == 2);
+}
+
+TEST_CASE("a backlogged miss still joins a resolution already in flight", "[server][pipeline]") {
+  Rig rig;
+  rig.ask({.qname = "a.example."});
+  ClientRef busy = rig.client();
+  busy.backlogged = true;
+  auto q = make_query({.qname = "a.example."});
+  CHECK(rig.pipeline->handle(q, busy) == Disposition::Deferred);
+  CHECK(rig.pipeline->stats().shed == 0);
+  rig.resolver.complete(0, answer({a_record("a.example.", 300, 1)}));
+  CHECK(rig.sink.sent.size() == 2);
+}
+
+TEST_CASE("a backlogged miss with expired data is answered stale instead of dropped",
+          "[server][pipeline]") {
+  Rig rig;
+  rig.ask({.qname = "old.example."});
+  rig.resolver.complete(0, answer({a_record("old.example.", 10, 1)}));
+  rig.clock.advance_seconds(60);
+  ClientRef busy = rig.client();
+  busy.backlogged = true;
+  auto q = make_query({.qname = "old.example."});
+  CHECK(rig.pipeline->handle(q, busy) == Disposition::Replied);
+  CHECK(rig.reply(1).answer.at(0).ttl == 30);  // RFC 8767 §4
+  CHECK(rig.pipeline->stats().shed == 1);
+  CHECK(rig.pipeline->stats().shed_dropped == 0);
+  CHECK(rig.resolver.calls.size() == 1);
+}
+
 TEST_CASE("an answer too big for 512 octets is truncated over UDP and whole over TCP",
           "[server][pipeline]") {
   Rig rig;

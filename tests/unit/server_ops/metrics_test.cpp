@@ -108,7 +108,10 @@ TEST_CASE("upstream series stop growing at the cap and the rest are summed as ot
   Metrics m;
   UpstreamCounters* first = &m.upstream("127.53.0.0:53");
   for (size_t i = 1; i < kMaxUpstreamSeries + 10; ++i)
-    ++m.upstream("127.53.1." + std::to_string(i) + ":53").queries;
+    ++m.upstream(tern::net::Endpoint{tern::net::Address::v4(127, 53, static_cast<uint8_t>(1 + i / 200),
+                                                static_cast<uint8_t>(i % 200)),
+                               53})
+          .queries;
   CHECK(&m.upstream("127.53.0.0:53") == first);  // references stay valid
   std::string out;
   m.render(out);
@@ -215,4 +218,22 @@ TEST_CASE("the query log line names client, question, rcode, latency and source"
         "[::1]:40000 www.example.com. AAAA BADVERS 0.007ms cache");
   CHECK(query_log_line(client, std::vector<uint8_t>{1}, AnswerSource::Local, 0) ==
         "[::1]:40000 ? ? ? 0.000ms local");
+}
+
+TEST_CASE("as the transports' upstream observer, metrics hand out one counter set per server",
+          "[metrics]") {
+  Metrics m;
+  tern::client::UpstreamObserver& observer = m;
+  const tern::net::Endpoint server{tern::net::Address::v4(127, 53, 0, 7), 53};
+  tern::client::UpstreamCounters& a = observer.upstream_counters(server);
+  CHECK(&observer.upstream_counters(server) == &a);
+  CHECK(&m.upstream("127.53.0.7:53") == &a);  // the text form names the same server
+  a.queries = 5;
+  a.errors = 1;
+  CHECK(&m.upstream("not an endpoint") != &a);
+  std::string out;
+  m.render(out);
+  CHECK(has_line(out, "tern_upstream_queries_total{server=\"127.53.0.7:53\"} 5"));
+  CHECK(has_line(out, "tern_upstream_errors_total{server=\"127.53.0.7:53\"} 1"));
+  CHECK(has_line(out, "tern_upstream_timeouts_total{server=\"127.53.0.7:53\"} 0"));
 }
