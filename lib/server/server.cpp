@@ -42,7 +42,8 @@ void Server::set_metrics(Metrics* metrics) {
   for (auto& t : tcp_) t->set_metrics(metrics);
 }
 
-util::Expected<void, std::vector<std::string>> Server::start(std::vector<AdoptedSocket> inherited) {
+util::Expected<void, std::vector<std::string>> Server::start(
+    const std::vector<AdoptedSocket>& inherited) {
   TERN_ASSERT(pipeline_ != nullptr);
   std::vector<std::string> errors;
   for (const AdoptedSocket& s : inherited) {

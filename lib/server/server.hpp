@@ -69,7 +69,8 @@ class Server {
   // getsockname). TCP options, buffers and metrics apply to inherited sockets as to bound
   // ones. On failure returns one message per socket or endpoint that failed, and closes
   // everything, inherited sockets included.
-  util::Expected<void, std::vector<std::string>> start(std::vector<AdoptedSocket> inherited = {});
+  util::Expected<void, std::vector<std::string>> start(
+      const std::vector<AdoptedSocket>& inherited = {});
 
   // Applies a new configuration. Listen endpoints cannot change without a restart: a change is
   // reported in the returned warnings and the old endpoints stay.
