@@ -52,6 +52,8 @@ class Recycled {
       ++s.count;
       return;
     }
+#else
+    (void)size;
 #endif
     ::operator delete(p);  // unsized: clang 14 lacks sized delete without -fsized-deallocation
   }
