@@ -191,7 +191,7 @@ int run(const CliOptions& cli, const config::Config& cfg) {
     status = 1;
   }
   if (status == 0) {
-    if (auto started = d->srv->start(std::move(adopted)); !started) {
+    if (auto started = d->srv->start(adopted); !started) {
       for (const auto& e : started.error()) spdlog::critical("[server] {}", e);
       status = 1;
     }
