@@ -125,6 +125,20 @@ def stop(pid, timeout=15):
     return os.waitstatus_to_exitcode(status)
 
 
+def write_config(path, listen, upstream_port):
+    """A forward-mode ternd config (loopback upstream only, no control socket), readable by
+    the unprivileged user ternd runs as."""
+    with open(path, "w") as f:
+        f.write(f"""server:
+  listen: [{", ".join('"' + l + '"' for l in listen)}]
+resolver: {{mode: forward}}
+forward: [{{zone: ".", upstreams: ["127.0.0.1:{upstream_port}"]}}]
+control: {{socket: ""}}
+logging: {{level: info}}
+""")
+    os.chmod(path, 0o644)
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -156,15 +170,7 @@ def main():
             print(f"--- {case}")
             conf = os.path.join(tmp, "ternd.yaml")
             log = os.path.join(tmp, "ternd.log")
-            with open(conf, "w") as f:
-                f.write(f"""server:
-  listen: [{", ".join('"' + l + '"' for l in listen)}]
-resolver: {{mode: forward}}
-forward: [{{zone: ".", upstreams: ["127.0.0.1:{upstream.port}"]}}]
-control: {{socket: ""}}
-logging: {{level: info}}
-""")
-            os.chmod(conf, 0o644)
+            write_config(conf, listen, upstream.port)
             pid = launch(ternd, conf, log, udp, tcp, nobody)
             started = wait_for(lambda: "ternd started" in read(log) or
                                os.waitpid(pid, os.WNOHANG)[0] != 0, 15)
@@ -208,14 +214,7 @@ logging: {{level: info}}
         print("--- a unix socket among the passed ones")
         conf = os.path.join(tmp, "ternd-bad.yaml")
         log = os.path.join(tmp, "ternd-bad.log")
-        with open(conf, "w") as f:
-            f.write(f"""server:
-  listen: ["{own}:{own_port}"]
-resolver: {{mode: forward}}
-forward: [{{zone: ".", upstreams: ["127.0.0.1:{upstream.port}"]}}]
-control: {{socket: ""}}
-""")
-        os.chmod(conf, 0o644)
+        write_config(conf, [f"{own}:{own_port}"], upstream.port)
         unix = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
             pid = launch(ternd, conf, log, unix, tcp, nobody)
@@ -243,14 +242,7 @@ control: {{socket: ""}}
             addr3, port3 = f"{net}.0.3", free_port(socket.SOCK_DGRAM)
             conf = os.path.join(tmp, "ternd-ssa.yaml")
             log = os.path.join(tmp, "ternd-ssa.log")
-            with open(conf, "w") as f:
-                f.write(f"""server:
-  listen: ["{own}:{own_port}"]
-resolver: {{mode: forward}}
-forward: [{{zone: ".", upstreams: ["127.0.0.1:{upstream.port}"]}}]
-control: {{socket: ""}}
-logging: {{level: info}}
-""")
+            write_config(conf, [f"{own}:{own_port}"], upstream.port)
             with open(log, "w") as out:
                 ssa = subprocess.Popen(["systemd-socket-activate", "-d", "-l", f"{addr3}:{port3}",
                                         "--fdname=dns", ternd, "-c", conf],
